@@ -1,0 +1,1 @@
+"""The HTTP shell: JSON API, health, metrics, problem+json errors."""

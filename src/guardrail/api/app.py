@@ -1,0 +1,57 @@
+"""The FastAPI app factory: API, web pages and health in one ASGI app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from guardrail import __version__
+from guardrail.api import problems
+from guardrail.api.middleware import HttpMetrics, RequestMiddleware
+from guardrail.api.routes import audit, identity, services, system
+from guardrail.config import Settings, get_settings
+from guardrail.store.engine import make_engine
+from guardrail.store.session import Database
+
+DESCRIPTION = """\
+guardrail's JSON API. Authenticate with `Authorization: Bearer <token>`; every route names the
+role it needs (viewer < pipeline < engineer < approver < admin). Errors are
+`application/problem+json` (RFC 9457).
+"""
+
+
+def api_router() -> APIRouter:
+    """Every /api/v1 router. A new practice adds its router here."""
+    router = APIRouter(prefix="/api/v1")
+    for module in (services, identity, audit):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the app for ``settings`` (read from the environment when not given)."""
+    settings = settings or get_settings()
+    db = db or Database(make_engine(settings.database_url))
+    app = FastAPI(
+        title="guardrail", version=__version__, description=DESCRIPTION,
+        openapi_url="/openapi.json", docs_url="/api/docs", redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.metrics_registry = CollectorRegistry()
+    metrics = HttpMetrics(app.state.metrics_registry)
+    problems.install(app)
+    app.include_router(system.router)
+    app.include_router(api_router())
+    _mount_web(app)
+    app.add_middleware(
+        RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes,
+        openapi=app.openapi,
+    )
+    return app
+
+
+def _mount_web(app: FastAPI) -> None:
+    from guardrail.web.routes import mount
+
+    mount(app)

@@ -1,0 +1,1 @@
+"""Service configuration management: the service catalogue, configuration items, impact."""

@@ -1,0 +1,50 @@
+"""Settings: one object, read from GUARDRAIL_* variables and .env when asked for, never at import."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting guardrail reads. Environment variables are prefixed with GUARDRAIL_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GUARDRAIL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///guardrail.db",
+        description="SQLAlchemy URL; a SQLite file in the working directory by default, "
+        "postgresql+psycopg://user@host/db in production.",
+    )
+    url: str = Field(default="http://127.0.0.1:8080", description="Where the CLI finds the server.")
+    token: str | None = Field(default=None, description="The CLI's API token.")
+    bootstrap_token: str | None = Field(
+        default=None, description="Admin token to install on an empty database instead of a new one."
+    )
+    public_url: str | None = Field(
+        default=None, description="The address people reach the server at (for links)."
+    )
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_batch_size: int = Field(default=20, ge=1, le=1000)
+    job_lease_seconds: int = Field(default=300, ge=5)
+    job_max_attempts: int = Field(default=8, ge=1)
+    max_body_bytes: int = Field(default=512 * 1024, ge=1024)
+    cookie_secure: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings so the next call reads the environment again (tests)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""People, teams, API tokens and roles."""

@@ -1,0 +1,1 @@
+"""Engine, sessions and unit of work, the naming convention, the outbox."""

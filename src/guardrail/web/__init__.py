@@ -1,0 +1,1 @@
+"""The web shell: server-rendered pages, no asset from outside guardrail."""
