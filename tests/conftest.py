@@ -83,10 +83,13 @@ def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 def _truncate(url: str) -> None:
+    """Empty every table, and undo any test's tampering with the migration stamp."""
     tables = [t.name for t in load_metadata().sorted_tables]
     engine = create_engine(url)
+    head = migrate.head_revision(engine)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
     engine.dispose()
 
 
@@ -147,3 +150,46 @@ def admin_token(make_token: Callable[..., str]) -> str:
 def auth(admin_token: str) -> dict[str, str]:
     """Headers for an admin token."""
     return {"Authorization": f"Bearer {admin_token}"}
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served by a real uvicorn on a free loopback port, for client commands."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run `guardrail …` in-process against the test database; returns the click Result."""
+    from typer.testing import CliRunner
+
+    from guardrail.cli.main import app as cli_app
+
+    runner = CliRunner()
+
+    def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        reset_settings()
+        return runner.invoke(cli_app, list(args), catch_exceptions=False)
+
+    return run

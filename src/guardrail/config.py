@@ -1,4 +1,4 @@
-"""Settings: one object, read from GUARDRAIL_* variables and .env when asked for, never at import."""
+"""Settings: one object, read from GUARDRAIL_* variables and .env on first use, not at import."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     url: str = Field(default="http://127.0.0.1:8080", description="Where the CLI finds the server.")
     token: str | None = Field(default=None, description="The CLI's API token.")
     bootstrap_token: str | None = Field(
-        default=None, description="Admin token to install on an empty database instead of a new one."
+        default=None,
+        description="Admin token to install on an empty database instead of a new one.",
     )
     public_url: str | None = Field(
         default=None, description="The address people reach the server at (for links)."

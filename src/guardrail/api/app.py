@@ -33,8 +33,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     db = db or Database(make_engine(settings.database_url))
     app = FastAPI(
-        title="guardrail", version=__version__, description=DESCRIPTION,
-        openapi_url="/openapi.json", docs_url="/api/docs", redoc_url=None,
+        title="guardrail",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        # Swagger UI and ReDoc load their scripts from a CDN; guardrail serves nothing from outside.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -45,7 +50,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(api_router())
     _mount_web(app)
     app.add_middleware(
-        RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes,
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
         openapi=app.openapi,
     )
     return app

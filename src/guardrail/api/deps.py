@@ -44,8 +44,11 @@ def authenticate(request: Request, secret: str) -> Actor:
     with db.reader() as session:
         token = identity_service.authenticate(session, secret)
         actor = Actor(
-            name=f"token:{token.name}", role=token.role, token_id=token.id,
-            person_id=token.person_id, request_id=request.state.request_id,
+            name=f"token:{token.name}",
+            role=token.role,
+            token_id=token.id,
+            person_id=token.person_id,
+            request_id=request.state.request_id,
         )
         stale = token.last_used_at is None or utcnow() - token.last_used_at > _TOUCH_EVERY
     if stale:

@@ -29,12 +29,16 @@ class HttpMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
-            "guardrail_http_requests_total", "HTTP requests handled.",
-            ["method", "route", "status"], registry=registry,
+            "guardrail_http_requests_total",
+            "HTTP requests handled.",
+            ["method", "route", "status"],
+            registry=registry,
         )
         self.latency = Histogram(
-            "guardrail_http_request_duration_seconds", "Time to answer HTTP requests.",
-            ["method", "route"], registry=registry,
+            "guardrail_http_request_duration_seconds",
+            "Time to answer HTTP requests.",
+            ["method", "route"],
+            registry=registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
 
@@ -112,7 +116,8 @@ class RequestMiddleware:
             has_body = (length and length != "0") or "transfer-encoding" in headers
             if has_body and ctype != "application/json" and not ctype.endswith("+json"):
                 return problem(
-                    Request(scope), 415,
+                    Request(scope),
+                    415,
                     f"send the body as application/json (got {ctype or 'no content type'!r})",
                 )
         return None
@@ -140,7 +145,9 @@ class RequestMiddleware:
         for pattern, template in self._templates:
             if pattern.match(scope["path"]):
                 return template
-        return "unmatched"
+        # Web pages are left out of the OpenAPI document; their routes have no prefix.
+        route = scope.get("route")
+        return str(getattr(route, "path", None) or "unmatched")
 
     def _observe(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:
         template = self._template(scope)
@@ -148,6 +155,9 @@ class RequestMiddleware:
         self.metrics.requests.labels(method, template, str(status)).inc()
         self.metrics.latency.labels(method, template).observe(seconds)
         log.info(
-            "%s %s %s", method, scope["path"], status,
+            "%s %s %s",
+            method,
+            scope["path"],
+            status,
             extra={"request_id": request_id, "duration_ms": round(seconds * 1000, 2)},
         )

@@ -16,10 +16,18 @@ log = logging.getLogger("guardrail.api")
 
 PROBLEM_JSON = "application/problem+json"
 _TITLES = {
-    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
-    415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
-    500: "Internal server error", 503: "Service unavailable",
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -74,8 +82,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(list(exc.errors()))
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return problem(request, 422, f"the request is invalid: {summary}", slug="invalid-input",
-                   errors=errors)
+    return problem(
+        request, 422, f"the request is invalid: {summary}", slug="invalid-input", errors=errors
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -89,9 +98,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
-    return problem(request, 500, "guardrail hit an unexpected error; the server log has the details "
-                   "under this request id")
+    log.exception(
+        "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
+    )
+    return problem(
+        request,
+        500,
+        "guardrail hit an unexpected error; the server log has the details under this request id",
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guardrail.audit.models import GENESIS_HASH, AuditEvent, AuditHead
@@ -12,12 +13,18 @@ from guardrail.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 
 def lock_head(session: Session) -> AuditHead:
     """The chain head, locked for this transaction (created on first use)."""
-    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    return head
+    query = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = session.scalars(query).first()
+    if head is not None:
+        return head
+    try:
+        # Two first writers may race to create the head: the loser's insert fails in its
+        # savepoint and it then waits on the winner's row lock like any later writer.
+        with session.begin_nested():
+            session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
+    except IntegrityError:
+        pass
+    return session.scalars(query.execution_options(populate_existing=True)).one()
 
 
 def get_head(session: Session) -> AuditHead | None:
@@ -51,7 +58,5 @@ def list_events(
     if action:
         query = query.where(AuditEvent.action == action)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(AuditEvent.seq.desc()).limit(limit).offset(offset)
-    ).all()
+    rows = session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit).offset(offset)).all()
     return list(rows), total

@@ -80,7 +80,9 @@ class Finding:
     problem: str
 
     def __str__(self) -> str:
-        who = f"audit event {self.event_id} (seq {self.seq})" if self.event_id else f"seq {self.seq}"
+        who = (
+            f"audit event {self.event_id} (seq {self.seq})" if self.event_id else f"seq {self.seq}"
+        )
         return f"{who}: {self.problem}"
 
 
@@ -108,13 +110,17 @@ def verify(session: Session) -> VerifyResult:
 
 def _check_event(event: AuditEvent, expected_seq: int, prev_hash: str) -> Iterator[Finding]:
     if event.seq != expected_seq:
-        missing = f"{expected_seq}" if event.seq == expected_seq + 1 else (
-            f"{expected_seq}..{event.seq - 1}"
+        missing = (
+            f"{expected_seq}"
+            if event.seq == expected_seq + 1
+            else (f"{expected_seq}..{event.seq - 1}")
         )
         yield Finding(expected_seq, None, f"missing: seq {missing} deleted before {event.id}")
     if event.prev_hash != prev_hash:
         yield Finding(
-            event.seq, event.id, "does not follow its predecessor (rows deleted, inserted or reordered)"
+            event.seq,
+            event.id,
+            "does not follow its predecessor (rows deleted, inserted or reordered)",
         )
     if event_hash(event) != event.hash:
         yield Finding(event.seq, event.id, "content does not match its hash (row was edited)")
@@ -164,5 +170,6 @@ def list_events(
     session: Session, *, object_id: str | None, action: str | None, limit: int, offset: int
 ) -> tuple[list[AuditEvent], int]:
     """Events, newest first, optionally for one object or action."""
-    return repository.list_events(session, object_id=object_id, action=action, limit=limit,
-                                  offset=offset)
+    return repository.list_events(
+        session, object_id=object_id, action=action, limit=limit, offset=offset
+    )

@@ -32,7 +32,10 @@ def list_services(
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
         query = query.where(
-            or_(func.lower(Service.name).like(pattern), func.lower(Service.display_name).like(pattern))
+            or_(
+                func.lower(Service.name).like(pattern),
+                func.lower(Service.display_name).like(pattern),
+            )
         )
     query = query.order_by(Service.name)
     if filters.environment:

@@ -38,7 +38,9 @@ def create_service(session: Session, actor: Actor, data: ServiceCreate) -> Servi
     service = Service(**values)
     session.add(service)
     session.flush()
-    audit_service.record(session, actor, "service.create", "service", service.id, after=snapshot(service))
+    audit_service.record(
+        session, actor, "service.create", "service", service.id, after=snapshot(service)
+    )
     return service
 
 
@@ -51,8 +53,9 @@ def update_service(session: Session, actor: Actor, ref: str, data: ServiceUpdate
     after = snapshot(service)
     if after != before:
         session.flush()
-        audit_service.record(session, actor, "service.update", "service", service.id,
-                             before=before, after=after)
+        audit_service.record(
+            session, actor, "service.update", "service", service.id, before=before, after=after
+        )
     return service
 
 
@@ -71,7 +74,9 @@ def list_services(
 
 def to_out(session: Session, services: list[Service]) -> list[ServiceOut]:
     """Output models with the owner team's slug filled in."""
-    teams = identity_repository.teams_by_ids(session, {s.owner_team_id for s in services if s.owner_team_id})
+    teams = identity_repository.teams_by_ids(
+        session, {s.owner_team_id for s in services if s.owner_team_id}
+    )
     return [
         ServiceOut.model_validate(s).model_copy(
             update={"owner_team": teams[s.owner_team_id].slug if s.owner_team_id else None}
@@ -104,9 +109,14 @@ def _values(session: Session, raw: dict[str, Any]) -> dict[str, Any]:
         if values.get(key) is not None:
             values[key] = str(values[key])
     if "lifecycle" in values and values["lifecycle"] is not None:
-        values["lifecycle"] = str(values["lifecycle"].value if hasattr(values["lifecycle"], "value")
-                                  else values["lifecycle"])
-    return {k: v for k, v in values.items() if v is not None or k in {"owner_team_id", *_URL_FIELDS}}
+        values["lifecycle"] = str(
+            values["lifecycle"].value
+            if hasattr(values["lifecycle"], "value")
+            else values["lifecycle"]
+        )
+    return {
+        k: v for k, v in values.items() if v is not None or k in {"owner_team_id", *_URL_FIELDS}
+    }
 
 
 def _team_id(session: Session, ref: str | None) -> str | None:

@@ -38,15 +38,19 @@ def list_people(session: Session) -> list[Person]:
 
 def team(session: Session, slug_or_id: str) -> Team | None:
     column = Team.id if slug_or_id.startswith("team_") else Team.slug
-    query = select(Team).where(column == slug_or_id).options(
-        selectinload(Team.memberships).selectinload(Membership.person)
+    query = (
+        select(Team)
+        .where(column == slug_or_id)
+        .options(selectinload(Team.memberships).selectinload(Membership.person))
     )
     return session.scalars(query).first()
 
 
 def list_teams(session: Session) -> list[Team]:
-    query = select(Team).order_by(Team.slug).options(
-        selectinload(Team.memberships).selectinload(Membership.person)
+    query = (
+        select(Team)
+        .order_by(Team.slug)
+        .options(selectinload(Team.memberships).selectinload(Membership.person))
     )
     return list(session.scalars(query))
 

@@ -27,7 +27,6 @@ from guardrail.kit.time import utcnow
 TOKEN_PREFIX = "grd_"
 
 
-
 def hash_secret(secret: str) -> str:
     """Tokens are random, so a plain SHA-256 is enough to store them safely."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -55,11 +54,15 @@ def create_token(
         person_id=person_id,
         created_by=actor.name,
         created_at=utcnow(),
-        expires_at=utcnow() + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
+        expires_at=utcnow() + timedelta(days=data.expires_in_days)
+        if data.expires_in_days
+        else None,
     )
     session.add(token)
     session.flush()
-    audit_service.record(session, actor, "token.create", "token", token.id, after=_token_view(token))
+    audit_service.record(
+        session, actor, "token.create", "token", token.id, after=_token_view(token)
+    )
     return token, secret
 
 
@@ -83,7 +86,9 @@ def authenticate(session: Session, secret: str) -> ApiToken:
     """The live token for ``secret``, or Unauthorized saying why not."""
     token = repository.token_by_hash(session, hash_secret(secret))
     if token is None:
-        raise Unauthorized("the API token is not recognised; create one with `guardrail token create`")
+        raise Unauthorized(
+            "the API token is not recognised; create one with `guardrail token create`"
+        )
     if token.revoked_at is not None:
         raise Unauthorized(f"the API token {token.id} was revoked; ask an admin for a new one")
     if token.expires_at is not None and token.expires_at <= utcnow():
@@ -117,7 +122,9 @@ def create_person(session: Session, actor: Actor, data: PersonCreate) -> Person:
     person = Person(**data.model_dump())
     session.add(person)
     session.flush()
-    audit_service.record(session, actor, "person.create", "person", person.id, after=data.model_dump())
+    audit_service.record(
+        session, actor, "person.create", "person", person.id, after=data.model_dump()
+    )
     return person
 
 
@@ -125,7 +132,7 @@ def create_team(session: Session, actor: Actor, data: TeamCreate) -> Team:
     """Add a team."""
     if repository.team(session, data.slug) is not None:
         raise Conflict(f"a team with slug {data.slug!r} already exists")
-    team = Team(**data.model_dump())
+    team = Team(**data.model_dump(), memberships=[])
     session.add(team)
     session.flush()
     audit_service.record(session, actor, "team.create", "team", team.id, after=data.model_dump())
@@ -140,12 +147,18 @@ def add_member(session: Session, actor: Actor, team_ref: str, data: MemberAdd) -
         raise NotFound(f"no person {data.person!r}; create them first")
     existing = next((m for m in team.memberships if m.person_id == person.id), None)
     if existing is None:
-        team.memberships.append(Membership(person_id=person.id, role=data.role.value, person=person))
+        team.memberships.append(
+            Membership(person_id=person.id, role=data.role.value, person=person)
+        )
     else:
         existing.role = data.role.value
     session.flush()
     audit_service.record(
-        session, actor, "team.member.add", "team", team.id,
+        session,
+        actor,
+        "team.member.add",
+        "team",
+        team.id,
         after={"person_id": person.id, "role": data.role.value},
     )
     return team
@@ -174,8 +187,9 @@ def team_out(team: Team) -> TeamOut:
         MemberOut(person_id=m.person_id, handle=m.person.handle, name=m.person.name, role=m.role)
         for m in team.memberships
     ]
-    return TeamOut(id=team.id, slug=team.slug, name=team.name, description=team.description,
-                   members=members)
+    return TeamOut(
+        id=team.id, slug=team.slug, name=team.name, description=team.description, members=members
+    )
 
 
 def _person_id(session: Session, ref: str | None) -> str | None:

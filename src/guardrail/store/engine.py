@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from guardrail.errors import InvalidInput
 
@@ -29,19 +28,19 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-        )
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     raise InvalidInput(
         f"unsupported database {parsed.get_backend_name()!r}; use sqlite:/// or postgresql+psycopg://"
     )
 
 
 def _sqlite_engine(url: str) -> Engine:
+    # Pooled: opening a SQLite connection and setting its PRAGMAs costs about a millisecond.
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        poolclass=NullPool if ":memory:" not in url else None,
+        pool_size=8,
+        max_overflow=8,
     )
 
     @event.listens_for(engine, "connect")

@@ -52,3 +52,21 @@ def drift(engine: Engine) -> list[Any]:
             conn, opts={"compare_type": True, "compare_server_default": False}
         )
         return list(compare_metadata(context, metadata))
+
+
+def upgrade_or_downgrade(engine: Engine, revision: str) -> None:
+    """Move the database to ``revision`` in whichever direction that is (``base`` empties it)."""
+    config = alembic_config(engine)
+    current = current_revision(engine)
+    script = ScriptDirectory.from_config(config)
+    ahead = (
+        revision == "head"
+        or current is None
+        or any(
+            rev.revision == revision for rev in script.iterate_revisions("head", current or "base")
+        )
+    )
+    if revision == "base" or not ahead:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)

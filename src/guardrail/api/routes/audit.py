@@ -27,15 +27,26 @@ def list_events(
 ) -> dict[str, Any]:
     """Audit events, filtered by object or action."""
     with db.reader() as session:
-        rows, total = audit.list_events(session, object_id=object_id, action=action,
-                                        limit=limit, offset=offset)
-        return {"items": [audit.to_dict(r) for r in rows], "total": total,
-                "limit": limit, "offset": offset}
+        rows, total = audit.list_events(
+            session, object_id=object_id, action=action, limit=limit, offset=offset
+        )
+        return {
+            "items": [audit.to_dict(r) for r in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
 
 
 @router.get("/verify", summary="Verify the hash chain")
-def verify(db: Database = Depends(get_db), _: Actor = Depends(require(Role.admin))) -> dict[str, Any]:
+def verify(
+    db: Database = Depends(get_db), _: Actor = Depends(require(Role.admin))
+) -> dict[str, Any]:
     """Walk the chain; list every edited, deleted or reordered row."""
     with db.reader() as session:
         result = audit.verify(session)
-    return {"ok": result.ok, "checked": result.checked, "findings": [str(f) for f in result.findings]}
+    return {
+        "ok": result.ok,
+        "checked": result.checked,
+        "findings": [str(f) for f in result.findings],
+    }

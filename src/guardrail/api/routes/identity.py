@@ -26,8 +26,12 @@ router = APIRouter(tags=["identity"])
 @router.get("/me", summary="Who the token belongs to")
 def me(actor: Actor = Depends(require(Role.viewer))) -> dict[str, str | None]:
     """The calling token's name, role and person."""
-    return {"name": actor.name, "role": actor.role, "token_id": actor.token_id,
-            "person_id": actor.person_id}
+    return {
+        "name": actor.name,
+        "role": actor.role,
+        "token_id": actor.token_id,
+        "person_id": actor.person_id,
+    }
 
 
 @router.get("/tokens", summary="List API tokens")

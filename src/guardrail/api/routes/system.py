@@ -36,9 +36,14 @@ def readyz(request: Request, db: Database = Depends(get_db)) -> JSONResponse:
     except Exception as exc:
         return problem(request, 503, f"the database does not answer: {type(exc).__name__}: {exc}")
     if current != head:
-        return problem(request, 503, f"the database is at migration {current}, not {head}; "
-                       "run `guardrail db upgrade`")
-    return JSONResponse({"status": "ready", "database": db.engine.dialect.name, "migration": current})
+        return problem(
+            request,
+            503,
+            f"the database is at migration {current}, not {head}; run `guardrail db upgrade`",
+        )
+    return JSONResponse(
+        {"status": "ready", "database": db.engine.dialect.name, "migration": current}
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -1,0 +1,105 @@
+"""`guardrail serve`, `guardrail demo`: API, web and worker in one process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import typer
+import uvicorn
+
+from guardrail.api.app import create_app
+from guardrail.cli.common import fail, open_db, settings
+from guardrail.config import Settings
+from guardrail.demo import seed
+from guardrail.identity import service as identity
+from guardrail.identity.enums import Role
+from guardrail.identity.schemas import TokenCreate
+from guardrail.kit.context import Actor
+from guardrail.kit.logs import configure_logging
+from guardrail.store import migrate
+from guardrail.store.session import Database
+
+log = logging.getLogger("guardrail.serve")
+
+LogFormat = Literal["text", "json"]
+
+
+def _prepare(db: Database, conf: Settings) -> None:
+    """Migrate, then on an empty database create the first admin token and print it once."""
+    try:
+        migrate.upgrade(db.engine)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(f"cannot migrate the database at {db.engine.url.render_as_string()}: {reason}")
+    with db.unit_of_work() as session:
+        secret = identity.bootstrap_admin(session, conf.bootstrap_token)
+    if secret is not None and conf.bootstrap_token is None:
+        typer.echo(
+            "\n  First start: an admin API token was created. It is shown only this once:\n\n"
+            f"      {secret}\n\n"
+            f"  Sign in with it at the web page, or export GUARDRAIL_TOKEN={secret}\n",
+            err=True,
+        )
+
+
+def _run(db: Database, conf: Settings, host: str, port: int, worker: bool) -> None:
+    from guardrail.worker.runner import start_background
+
+    stop_worker = start_background(db, conf) if worker else None
+    app = create_app(conf, db)
+    log.info(
+        "guardrail listening on http://%s:%s (database: %s)", host, port, db.engine.dialect.name
+    )
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    finally:
+        if stop_worker is not None:
+            stop_worker()
+        db.dispose()
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
+    worker: bool = typer.Option(True, "--worker/--no-worker", help="Run the worker in-process."),
+    log_format: LogFormat | None = typer.Option(None, "--log-format", help="text or json."),
+) -> None:
+    """Run the API, the web dashboard and the worker, after applying migrations."""
+    conf = settings()
+    configure_logging(log_format or conf.log_format, conf.log_level)
+    db = open_db()
+    _prepare(db, conf)
+    _run(db, conf, host, port, worker)
+
+
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
+    log_format: LogFormat | None = typer.Option(None, "--log-format", help="text or json."),
+) -> None:
+    """Seed a sample organisation (on an empty catalogue) and serve it."""
+    conf = settings()
+    configure_logging(log_format or conf.log_format, conf.log_level)
+    db = open_db()
+    _prepare(db, conf)
+    with db.unit_of_work() as session:
+        seeded = seed.seed(session)
+        _, secret = identity.create_token(
+            session,
+            Actor.system("demo"),
+            TokenCreate(name="demo sign-in", role=Role.admin, expires_in_days=7),
+        )
+    what = "seeded a sample organisation" if seeded else "(data already present)"
+    typer.echo(
+        f"\n  guardrail demo {what}"
+        f"\n  Open http://{host}:{port}/ and sign in with this token (valid 7 days):\n\n"
+        f"      {secret}\n",
+        err=True,
+    )
+    _run(db, conf, host, port, worker=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("serve")(serve)
+    root.command("demo")(demo)

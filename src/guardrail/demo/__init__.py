@@ -1,0 +1,1 @@
+"""Sample data for `guardrail demo` and the README's first command."""

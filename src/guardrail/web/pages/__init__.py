@@ -1,0 +1,1 @@
+"""One module per area of the dashboard; each has a ``router`` that routes.mount() includes."""

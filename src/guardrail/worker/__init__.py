@@ -1,0 +1,1 @@
+"""The background worker: runs the outbox's jobs and the periodic schedules."""

@@ -1,0 +1,16 @@
+"""The modules that register job handlers; the worker imports them when it starts.
+
+A practice with background work adds its ``jobs`` module here (``"guardrail.changes.jobs"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+JOB_MODULES = ("guardrail.worker.selftest",)
+
+
+def load_job_modules() -> None:
+    """Import every job module so that its handlers and periodic jobs are registered."""
+    for name in JOB_MODULES:
+        importlib.import_module(name)
