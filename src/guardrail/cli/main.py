@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "guardrail.cli.services",
     "guardrail.cli.audit",
     "guardrail.cli.jobs",
+    "guardrail.cli.cmdb",
 )
 
 app = typer.Typer(

@@ -1,15 +1,32 @@
-"""The service catalogue: create, read, update and list services."""
+"""The service catalogue and the CMDB: services, configuration items, imports, impact."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from guardrail.audit import service as audit_service
-from guardrail.cmdb import repository
-from guardrail.cmdb.models import Service
-from guardrail.cmdb.schemas import ServiceCreate, ServiceFilter, ServiceOut, ServiceUpdate
+from guardrail.cmdb import graph as graph_module
+from guardrail.cmdb import impact as impact_module
+from guardrail.cmdb import item_repository, repository
+from guardrail.cmdb.enums import ImpactDirection
+from guardrail.cmdb.graph import ServiceGraph
+from guardrail.cmdb.models import ConfigItem, Service, Source
+from guardrail.cmdb.schemas import (
+    ClaimOut,
+    ImpactOut,
+    ImportSummary,
+    ItemDetail,
+    ItemOut,
+    RelationOut,
+    ServiceCreate,
+    ServiceFilter,
+    ServiceOut,
+    ServiceUpdate,
+)
+from guardrail.cmdb.snapshot import Snapshot
 from guardrail.errors import Conflict, NotFound
 from guardrail.identity import repository as identity_repository
 from guardrail.kit.context import Actor
@@ -126,3 +143,138 @@ def _team_id(session: Session, ref: str | None) -> str | None:
     if team is None:
         raise NotFound(f"no team {ref!r}; create it with POST /api/v1/teams first")
     return team.id
+
+
+# -- configuration items ---------------------------------------------------------------------
+
+
+def import_snapshot(
+    session: Session,
+    actor: Actor,
+    source: str,
+    snapshot: Snapshot,
+    *,
+    strict: bool = False,
+    priority: int | None = None,
+) -> ImportSummary:
+    """Make an importer's snapshot the newest truth of the named source (all or nothing)."""
+    from guardrail.cmdb import reconcile, service_sync
+
+    _, run = reconcile.apply_snapshot(
+        session, actor, source, snapshot, strict=strict, priority=priority
+    )
+    service_sync.sync(session, actor, snapshot, run)
+    return reconcile.finish(session, run)
+
+
+def get_item(session: Session, ref: str) -> ConfigItem:
+    """An item by id, key or unique name, or NotFound that says how to find it."""
+    item = item_repository.get_item(session, ref)
+    if item is not None:
+        return item
+    named = item_repository.items_named(session, ref)
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        keys = ", ".join(i.key for i in named[:5])
+        raise Conflict(f"{len(named)} items are named {ref!r} ({keys}); give the id or the key")
+    raise NotFound(f"no configuration item {ref!r}; search with `guardrail cmdb search {ref}`")
+
+
+def search_items(
+    session: Session,
+    *,
+    q: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    service: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ConfigItem], int]:
+    """Items whose name, key or title contains ``q``, filtered, by name."""
+    service_id = get_service(session, service).id if service else None
+    return item_repository.search_items(
+        session, q=q, kind=kind, status=status, service_id=service_id, limit=limit, offset=offset
+    )
+
+
+def item_detail(session: Session, item: ConfigItem) -> ItemDetail:
+    """An item with every source's claim (provenance) and its active relations."""
+    claims = item_repository.claims_for_items(session, [item.id])
+    relations = [
+        *(
+            (row, "outgoing")
+            for row in item_repository.active_relations_touching(session, [item.id], outgoing=True)
+        ),
+        *(
+            (row, "incoming")
+            for row in item_repository.active_relations_touching(session, [item.id], outgoing=False)
+        ),
+    ]
+    others = item_repository.items_by_ids(
+        session, {row.to_id if d == "outgoing" else row.from_id for row, d in relations}
+    )
+    out = ItemDetail(
+        **ItemOut.model_validate(item).model_dump(),
+        claims=[_claim_out(row) for row in claims],
+        relations=[
+            _relation_out(row, d, others)
+            for row, d in relations
+            if (row.to_id if d == "outgoing" else row.from_id) in others
+        ],
+        last_seen_at=_last_seen(claims),
+    )
+    out.relations.sort(key=lambda r: (r.direction, r.type, r.item.name))
+    return out
+
+
+def impact(
+    session: Session,
+    ref: str,
+    *,
+    depth: int = 5,
+    direction: ImpactDirection = ImpactDirection.both,
+) -> ImpactOut:
+    """What a change to the item reaches and what it depends on, each with its path."""
+    return impact_module.impact(session, get_item(session, ref), depth=depth, direction=direction)
+
+
+def service_graph(
+    session: Session, service_ref: str, *, depth: int = 2, limit: int = 500
+) -> ServiceGraph:
+    """Nodes and edges up and down from a service's items, with each fact's source."""
+    return graph_module.build(session, get_service(session, service_ref), depth=depth, limit=limit)
+
+
+def list_sources(session: Session) -> list[Source]:
+    """Every CMDB source, by name."""
+    return item_repository.list_sources(session)
+
+
+def _claim_out(row: Any) -> ClaimOut:
+    retired = row.retired_at is not None
+    return ClaimOut(
+        source=row.name,
+        origin=row.origin,
+        status="retired" if retired else "active",
+        first_seen_at=row.first_seen_at,
+        last_seen_at=row.last_seen_at if retired else (row.last_imported_at or row.last_seen_at),
+        data=row.data,
+    )
+
+
+def _last_seen(claims: list[Any]) -> datetime | None:
+    seen = [_claim_out(row).last_seen_at for row in claims]
+    return max((s for s in seen if s is not None), default=None)
+
+
+def _relation_out(row: Any, direction: str, others: dict[str, ConfigItem]) -> RelationOut:
+    other = others[row.to_id if direction == "outgoing" else row.from_id]
+    return RelationOut(
+        type=row.type,
+        direction=direction,
+        item=impact_module.item_ref(other),
+        source=row.name,
+        origin=row.origin,
+        attributes=row.attributes or {},
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 
+# One module per line.
 JOB_MODULES = ("guardrail.worker.selftest",)
 
 

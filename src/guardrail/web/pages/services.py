@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from guardrail.api.problems import validation_errors
@@ -19,6 +20,7 @@ from guardrail.errors import InvalidInput, NotFound
 from guardrail.identity import service as identity_service
 from guardrail.kit.context import Actor
 from guardrail.store.session import Database
+from guardrail.web.graph import render_svg
 from guardrail.web.render import render
 from guardrail.web.routing import web_router
 from guardrail.web.session import signed_in
@@ -63,7 +65,7 @@ def service_list(
 
 @router.get("/services/{name}")
 def service_detail(request: Request, name: str, _: Actor = Depends(signed_in())) -> Response:
-    """One service: its fields and its recent audit events."""
+    """One service: its fields, its dependency graph and its recent audit events."""
     db: Database = request.app.state.db
     with db.reader() as session:
         service = cmdb.find_service(session, name)
@@ -75,7 +77,14 @@ def service_detail(request: Request, name: str, _: Actor = Depends(signed_in()))
         )
         team_slugs = {t.id: t.slug for t in identity_service.list_teams(session)}
         views = [EventView.make(e, team_slugs) for e in events]
-    context = {"service": out, "event_total": event_total, "events": views}
+        graph = cmdb.service_graph(session, service.id)
+    context = {
+        "service": out,
+        "event_total": event_total,
+        "events": views,
+        "graph": graph,
+        "graph_svg": Markup(render_svg(graph)),  # built from escaped parts by web.graph
+    }
     return render(request, "services/detail.html", context)
 
 

@@ -1,0 +1,1 @@
+"""Integrations: inbound sources that feed guardrail, outbound targets it notifies."""

@@ -1,0 +1,1 @@
+"""Inbound integrations: each folder describes one source declaratively and parses its input."""

@@ -1,0 +1,1 @@
+"""Backstage catalog descriptors (catalog-info.yaml) into the CMDB."""

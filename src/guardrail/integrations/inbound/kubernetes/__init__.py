@@ -1,0 +1,1 @@
+"""Kubernetes manifests and `kubectl get -o json` lists into the CMDB."""

@@ -1,0 +1,1 @@
+"""Terraform state (format 4) and `terraform show -json` output into the CMDB."""
