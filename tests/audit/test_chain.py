@@ -110,3 +110,16 @@ def test_concurrent_writers_keep_one_chain(db):
         list(pool.map(lambda _: _append(db, 5), range(8)))
     result = _verify(db)
     assert result.ok and result.checked == 40
+
+
+def test_record_many_continues_one_chain(db):
+    _append(db, 2)
+    with db.unit_of_work() as session:
+        entries = [
+            audit.Entry("bulk.create", "thing", f"bulk_{i}", after={"i": i}) for i in range(50)
+        ]
+        assert audit.record_many(session, ACTOR, entries) == 50
+        assert audit.record_many(session, ACTOR, []) == 0
+    _append(db, 1)
+    result = _verify(db)
+    assert result.ok and result.checked == 53

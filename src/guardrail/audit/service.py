@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from guardrail.audit import repository
@@ -49,25 +50,63 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain in the caller's transaction."""
     head = repository.lock_head(session)
+    event = _build(
+        head.seq + 1, head.hash, actor, Entry(action, object_type, object_id, before, after)
+    )
+    session.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    session.flush()
+    return event
+
+
+_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event to append with ``record_many``."""
+
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_many(session: Session, actor: Actor, entries: Iterable[Entry]) -> int:
+    """Append many events under one lock of the chain head, in one batched insert."""
+    head = repository.lock_head(session)
+    seq, prev_hash, rows = head.seq, head.hash, []
+    for entry in entries:
+        seq += 1
+        event = _build(seq, prev_hash, actor, entry)
+        rows.append({column: getattr(event, column) for column in _COLUMNS})
+        prev_hash = event.hash
+    if not rows:
+        return 0
+    session.execute(insert(AuditEvent), rows)
+    head.seq, head.hash = seq, prev_hash
+    session.flush()
+    return len(rows)
+
+
+def _build(seq: int, prev_hash: str, actor: Actor, entry: Entry) -> AuditEvent:
     event = AuditEvent(
-        seq=head.seq + 1,
+        seq=seq,
         id=new_id("aud"),
         at=utcnow(),
         actor=actor.name,
         actor_role=actor.role,
         token_id=actor.token_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=to_jsonable(before) if before is not None else None,
-        after=to_jsonable(after) if after is not None else None,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        before=to_jsonable(entry.before) if entry.before is not None else None,
+        after=to_jsonable(entry.after) if entry.after is not None else None,
         request_id=actor.request_id,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     event.hash = event_hash(event)
-    session.add(event)
-    head.seq, head.hash = event.seq, event.hash
-    session.flush()
     return event
 
 

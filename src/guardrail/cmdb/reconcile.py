@@ -87,10 +87,11 @@ def apply_snapshot(
     run.key_to_id.update(external)
     _reconcile_relations(session, run, relations)
     _merge_items(session, run)
-    for action, item_id, before, after in run.events:
-        audit_service.record(
-            session, actor, action, "config_item", item_id, before=before, after=after
-        )
+    entries = (
+        audit_service.Entry(action, "config_item", item_id, before, after)
+        for action, item_id, before, after in run.events
+    )
+    audit_service.record_many(session, actor, entries)
     return run.summary, run
 
 
