@@ -51,7 +51,8 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
         return
     cells = [[_cell(row.get(col)) for col in columns] for row in rows]
     widths = [max(len(col), *(len(c[i]) for c in cells)) for i, col in enumerate(columns)]
-    typer.echo("  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True)))
+    header = "  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True))
+    typer.echo(header.rstrip())
     for row_cells in cells:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row_cells, widths, strict=True)).rstrip())
 

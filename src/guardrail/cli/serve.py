@@ -25,7 +25,7 @@ log = logging.getLogger("guardrail.serve")
 LogFormat = Literal["text", "json"]
 
 
-def _prepare(db: Database, conf: Settings) -> None:
+def _prepare(db: Database, conf: Settings, *, announce: bool = True) -> None:
     """Migrate, then on an empty database create the first admin token and print it once."""
     try:
         migrate.upgrade(db.engine)
@@ -34,7 +34,7 @@ def _prepare(db: Database, conf: Settings) -> None:
         fail(f"cannot migrate the database at {db.engine.url.render_as_string()}: {reason}")
     with db.unit_of_work() as session:
         secret = identity.bootstrap_admin(session, conf.bootstrap_token)
-    if secret is not None and conf.bootstrap_token is None:
+    if secret is not None and conf.bootstrap_token is None and announce:
         typer.echo(
             "\n  First start: an admin API token was created. It is shown only this once:\n\n"
             f"      {secret}\n\n"
@@ -82,7 +82,7 @@ def demo(
     conf = settings()
     configure_logging(log_format or conf.log_format, conf.log_level)
     db = open_db()
-    _prepare(db, conf)
+    _prepare(db, conf, announce=False)  # the demo prints its own sign-in token below
     with db.unit_of_work() as session:
         seeded = seed.seed(session)
         _, secret = identity.create_token(

@@ -9,7 +9,11 @@ from typing import Any
 
 from guardrail.kit.time import isoformat, utcnow
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's coloured copy of the message
+}
 
 
 class JsonFormatter(logging.Formatter):
