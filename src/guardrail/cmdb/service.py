@@ -95,11 +95,15 @@ def to_out(session: Session, services: list[Service]) -> list[ServiceOut]:
         session, {s.owner_team_id for s in services if s.owner_team_id}
     )
     return [
-        ServiceOut.model_validate(s).model_copy(
-            update={"owner_team": teams[s.owner_team_id].slug if s.owner_team_id else None}
+        ServiceOut(
+            **{field: getattr(s, field) for field in _OUT_FIELDS},
+            owner_team=teams[s.owner_team_id].slug if s.owner_team_id else None,
         )
         for s in services
     ]
+
+
+_OUT_FIELDS = tuple(name for name in ServiceOut.model_fields if name != "owner_team")
 
 
 def snapshot(service: Service) -> dict[str, Any]:
