@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo serve test test-sqlite test-postgres check lint types dbcheck clean
+.PHONY: demo serve test test-sqlite test-postgres check lint types dbcheck clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,15 +26,19 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/guardrail serve
 
+## system-deps: Prometheus, Alertmanager and Chromium, which the tests run for real (Debian packages)
+system-deps:
+	bash scripts/system-deps.sh
+
 ## test: the whole suite, on SQLite and then on PostgreSQL (which must answer at PG_TEST_URL)
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	GUARDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
 
-test-sqlite: $(VENV)/.installed-dev
+test-sqlite: $(VENV)/.installed-dev system-deps
 	$(BIN)/python -m pytest -q
 
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev system-deps
 	GUARDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q
 
 ## check: lint, format, types, and models-versus-migrations drift on both databases
