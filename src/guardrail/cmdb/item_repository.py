@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Row, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from guardrail.cmdb.models import ConfigItem, ImportRun, ItemClaim, Relation, Service, Source
@@ -47,6 +47,33 @@ def sources_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Source]:
     for batch in chunks(set(ids)):
         found.update({s.id: s for s in session.scalars(select(Source).where(Source.id.in_(batch)))})
     return found
+
+
+def latest_imports(session: Session, source_ids: Iterable[str]) -> dict[str, ImportRun]:
+    """Each source's newest import, by source id."""
+    found: dict[str, ImportRun] = {}
+    for batch in chunks(set(source_ids)):
+        newest = (
+            select(ImportRun.source_id, func.max(ImportRun.at).label("at"))
+            .where(ImportRun.source_id.in_(batch))
+            .group_by(ImportRun.source_id)
+            .subquery()
+        )
+        query = select(ImportRun).join(
+            newest, (ImportRun.source_id == newest.c.source_id) & (ImportRun.at == newest.c.at)
+        )
+        for run in session.scalars(query.order_by(ImportRun.id)):
+            found[run.source_id] = run  # on a tie of times, the later id wins
+    return found
+
+
+def kind_counts(session: Session) -> list[tuple[str, str, int]]:
+    """(kind, status, count) over every item."""
+    query = select(ConfigItem.kind, ConfigItem.status, func.count()).group_by(
+        ConfigItem.kind, ConfigItem.status
+    )
+    rows = session.execute(query.order_by(ConfigItem.kind, ConfigItem.status))
+    return [(kind, status, int(number)) for kind, status, number in rows]
 
 
 def last_imports(session: Session, source_id: str, limit: int = 10) -> list[ImportRun]:
@@ -201,6 +228,7 @@ def search_items(
     service_id: str | None,
     limit: int,
     offset: int,
+    source_id: str | None = None,
 ) -> tuple[list[ConfigItem], int]:
     query = select(ConfigItem)
     if q:
@@ -218,6 +246,10 @@ def search_items(
         query = query.where(ConfigItem.status == status)
     if service_id:
         query = query.where(ConfigItem.service_id == service_id)
+    if source_id:  # items the source describes or once described (retired claims count)
+        query = query.where(
+            exists().where(ItemClaim.item_id == ConfigItem.id, ItemClaim.source_id == source_id)
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(ConfigItem.name, ConfigItem.key).limit(limit).offset(offset)

@@ -227,4 +227,37 @@ class ImpactOut(BaseModel):
     truncated: bool = False
 
 
+class KindCount(BaseModel):
+    """How many items of one kind there are, active and retired."""
+
+    kind: str
+    active: int = 0
+    retired: int = 0
+
+
+class ImportBrief(BaseModel):
+    """A source's newest import, in short."""
+
+    id: str
+    at: datetime
+    actor: str
+    files: int
+    summary: dict[str, int]
+    warnings: int
+    first_warnings: list[str] = Field(
+        default_factory=list, description="The first few warnings, each ``where: message``."
+    )
+
+
+class SourceOverview(BaseModel):
+    """A source with its merge priority and what its newest import did."""
+
+    id: str
+    name: str
+    type: str
+    priority: int
+    last_imported_at: datetime | None
+    last_import: ImportBrief | None = None
+
+
 RelationOut.model_rebuild()

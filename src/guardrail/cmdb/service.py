@@ -17,14 +17,17 @@ from guardrail.cmdb.models import ConfigItem, Service, Source
 from guardrail.cmdb.schemas import (
     ClaimOut,
     ImpactOut,
+    ImportBrief,
     ImportSummary,
     ItemDetail,
     ItemOut,
+    KindCount,
     RelationOut,
     ServiceCreate,
     ServiceFilter,
     ServiceOut,
     ServiceUpdate,
+    SourceOverview,
 )
 from guardrail.cmdb.snapshot import Snapshot
 from guardrail.errors import Conflict, NotFound
@@ -32,6 +35,7 @@ from guardrail.identity import repository as identity_repository
 from guardrail.kit.context import Actor
 
 _URL_FIELDS = ("runbook_url", "repository_url")
+FIRST_WARNINGS = 10  # an import's warnings that a source overview carries
 
 
 def get_service(session: Session, ref: str) -> Service:
@@ -192,14 +196,49 @@ def search_items(
     kind: str | None = None,
     status: str | None = None,
     service: str | None = None,
+    source: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ConfigItem], int]:
     """Items whose name, key or title contains ``q``, filtered, by name."""
     service_id = get_service(session, service).id if service else None
+    source_id = get_source(session, source).id if source else None
     return item_repository.search_items(
-        session, q=q, kind=kind, status=status, service_id=service_id, limit=limit, offset=offset
+        session,
+        q=q,
+        kind=kind,
+        status=status,
+        service_id=service_id,
+        source_id=source_id,
+        limit=limit,
+        offset=offset,
     )
+
+
+def get_source(session: Session, name: str) -> Source:
+    """A CMDB source by name, or NotFound that says how to list them."""
+    source = item_repository.source_by_name(session, name)
+    if source is None:
+        raise NotFound(f"no CMDB source {name!r}; list them with `guardrail cmdb sources`")
+    return source
+
+
+def kind_counts(session: Session) -> list[KindCount]:
+    """How many items of each kind there are, active and retired, by kind."""
+    counts: dict[str, KindCount] = {}
+    for kind, status, number in item_repository.kind_counts(session):
+        entry = counts.setdefault(kind, KindCount(kind=kind))
+        setattr(entry, "retired" if status == "retired" else "active", number)
+    return list(counts.values())
+
+
+def item_sources(session: Session, item_ids: list[str]) -> dict[str, list[str]]:
+    """The names of the sources that describe each item now (active claims), sorted."""
+    found: dict[str, list[str]] = {item_id: [] for item_id in item_ids}
+    for row in item_repository.claims_for_items(session, item_ids):
+        if row.retired_at is None:
+            found[row.item_id].append(row.name)
+    return {item_id: sorted(names) for item_id, names in found.items()}
 
 
 def item_detail(session: Session, item: ConfigItem) -> ItemDetail:
@@ -253,6 +292,45 @@ def service_graph(
 def list_sources(session: Session) -> list[Source]:
     """Every CMDB source, by name."""
     return item_repository.list_sources(session)
+
+
+def source_overviews(session: Session) -> list[SourceOverview]:
+    """Every CMDB source, by name, with what its newest import did."""
+    sources = item_repository.list_sources(session)
+    runs = item_repository.latest_imports(session, [s.id for s in sources])
+    return [
+        SourceOverview(
+            id=s.id,
+            name=s.name,
+            type=s.type,
+            priority=s.priority,
+            last_imported_at=s.last_imported_at,
+            last_import=_import_brief(runs[s.id]) if s.id in runs else None,
+        )
+        for s in sources
+    ]
+
+
+def _import_brief(run: Any) -> ImportBrief:
+    return ImportBrief(
+        id=run.id,
+        at=run.at,
+        actor=run.actor,
+        files=len(run.files or []),
+        summary=dict(run.summary or {}),
+        warnings=len(run.warnings or []),
+        first_warnings=[_where(w) for w in (run.warnings or [])[:FIRST_WARNINGS]],
+    )
+
+
+def _where(warning: dict[str, Any]) -> str:
+    """``file:line: message`` (YAML) or ``file at $.path: message`` (JSON)."""
+    place = str(warning.get("file") or "")
+    if warning.get("line"):
+        place += f":{warning['line']}"
+    elif warning.get("path"):
+        place += f" at {warning['path']}"
+    return f"{place}: {warning.get('message', '')}" if place else str(warning.get("message", ""))
 
 
 def _claim_out(row: Any) -> ClaimOut:

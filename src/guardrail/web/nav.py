@@ -47,6 +47,7 @@ NAV: tuple[NavItem, ...] = (
         "/cmdb",
         "Configuration items and their relations, filled from Backstage, Terraform and "
         "Kubernetes, with impact analysis.",
+        live=True,
     ),
     NavItem(
         "changes",
