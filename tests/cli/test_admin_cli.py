@@ -69,3 +69,11 @@ def test_audit_export_json_lines(cli, tmp_path):
 def test_bad_database_url_is_one_line(cli):
     result = cli("db", "check", env={"GUARDRAIL_DATABASE_URL": "mysql://nope"})
     assert result.exit_code == 2 and "unsupported database" in result.output
+
+
+def test_admin_commands_on_an_unmigrated_database_say_what_to_run(cli, tmp_path):
+    result = cli(
+        "token", "list", env={"GUARDRAIL_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    )
+    assert result.exit_code == 2
+    assert "has no guardrail tables" in result.output and "guardrail db upgrade" in result.output

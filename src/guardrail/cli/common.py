@@ -12,6 +12,7 @@ import typer
 
 from guardrail.config import Settings, get_settings
 from guardrail.errors import GuardrailError
+from guardrail.store import migrate
 from guardrail.store.engine import make_engine
 from guardrail.store.session import Database
 
@@ -32,12 +33,32 @@ def settings() -> Settings:
         fail(f"the GUARDRAIL_* settings are invalid: {exc}".replace("\n", " "))
 
 
-def open_db() -> Database:
-    """The store named by GUARDRAIL_DATABASE_URL (admin commands work on it directly)."""
+def open_db(*, require_current: bool = True) -> Database:
+    """The store named by GUARDRAIL_DATABASE_URL (admin commands work on it directly).
+
+    Unless ``require_current`` is off (the ``db`` commands), a database that is missing its
+    migrations is refused with the command that fixes it, instead of failing half-way through.
+    """
     try:
-        return Database(make_engine(settings().database_url))
+        db = Database(make_engine(settings().database_url))
     except GuardrailError as exc:
         fail(exc.detail)
+    if require_current:
+        _check_migrated(db)
+    return db
+
+
+def _check_migrated(db: Database) -> None:
+    try:
+        current, head = migrate.current_revision(db.engine), migrate.head_revision(db.engine)
+    except Exception as exc:
+        fail(f"cannot open the database at {db.engine.url.render_as_string()}: {exc}")
+    if current != head:
+        state = "has no guardrail tables" if current is None else f"is at migration {current}"
+        fail(
+            f"the database at {db.engine.url.render_as_string()} {state}, not {head}; "
+            "run `guardrail db upgrade` (or `guardrail serve`, which upgrades first)"
+        )
 
 
 def print_json(value: Any) -> None:

@@ -68,7 +68,7 @@ def serve(
     """Run the API, the web dashboard and the worker, after applying migrations."""
     conf = settings()
     configure_logging(log_format or conf.log_format, conf.log_level)
-    db = open_db()
+    db = open_db(require_current=False)
     _prepare(db, conf)
     _run(db, conf, host, port, worker)
 
@@ -81,7 +81,7 @@ def demo(
     """Seed a sample organisation (on an empty catalogue) and serve it."""
     conf = settings()
     configure_logging(log_format or conf.log_format, conf.log_level)
-    db = open_db()
+    db = open_db(require_current=False)
     _prepare(db, conf, announce=False)  # the demo prints its own sign-in token below
     with db.unit_of_work() as session:
         seeded = seed.seed(session)
