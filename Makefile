@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Two test processes: the suite runs real servers and waits on them; both cores stay busy.
+PYTEST_ARGS ?= -q -p no:cacheprovider -n 2
 
 .PHONY: demo serve test test-sqlite test-postgres check lint types dbcheck clean system-deps
 
@@ -32,14 +34,14 @@ system-deps:
 
 ## test: the whole suite, on SQLite and then on PostgreSQL (which must answer at PG_TEST_URL)
 test: $(VENV)/.installed-dev system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider
-	GUARDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	GUARDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-sqlite: $(VENV)/.installed-dev system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-dev system-deps
-	GUARDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q
+	GUARDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## check: lint, format, types, and models-versus-migrations drift on both databases
 check: lint types dbcheck

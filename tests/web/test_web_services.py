@@ -182,7 +182,7 @@ def test_home_counts_services_by_tier(web, catalogue, auth):
         == 201
     )
     html = web.get("/").text
-    assert "The scoreboard arrives with the metrics practice" in html
+    assert "DORA: software delivery" in html  # the scoreboard replaced the placeholder
     assert '<a href="/services">5 services</a> in the catalogue' in html
     counts = re.findall(
         r'<a href="/services\?tier=(\d)">\s*<span class="tile-count">(\d+)</span>', html

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from guardrail.audit.models import AuditEvent
 from guardrail.config import Settings
 from guardrail.kit.time import utcnow
-from guardrail.store.outbox import Job
+from guardrail.store.outbox import PERIODICS, Job
 from guardrail.store.session import Database
 from guardrail.worker.registry import load_job_modules
 from guardrail.worker.runner import Worker
@@ -29,6 +29,14 @@ class FakeClock:
     def advance(self, **kwargs: float) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def _no_practice_periodics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the jobs they make; the practices' periodic jobs would add their own."""
+    load_job_modules()
+    for name in list(PERIODICS):
+        monkeypatch.delitem(PERIODICS, name)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -56,4 +57,6 @@ def test_worker_process_exits_cleanly_on_sigterm(db, settings, job):
             proc.wait()
     assert proc.returncode == 0, stderr
     assert "received SIGTERM" in stderr
-    assert "worker ran 1 jobs" in stderr
+    # The practices' periodic jobs also run in a real worker process, so count at least ours.
+    ran = re.search(r"worker ran (\d+) jobs", stderr)
+    assert ran and int(ran.group(1)) >= 1, stderr

@@ -28,6 +28,14 @@ ROUTER_MODULES = (
     "guardrail.api.routes.identity",
     "guardrail.api.routes.audit",
     "guardrail.api.routes.cmdb",
+    "guardrail.api.routes.changes",
+    "guardrail.api.routes.slo",
+    "guardrail.api.routes.integrations",
+    "guardrail.api.routes.releases",
+    "guardrail.api.routes.incidents",
+    "guardrail.api.routes.alerts",
+    "guardrail.api.routes.oncall",
+    "guardrail.api.routes.metrics",
 )
 
 
@@ -56,8 +64,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.metrics_registry = CollectorRegistry()
     metrics = HttpMetrics(app.state.metrics_registry)
+    importlib.import_module("guardrail.metrics.exporter").install(app.state.metrics_registry, db)
     problems.install(app)
     app.include_router(system.router)
+    app.include_router(importlib.import_module("guardrail.api.routes.pagerduty").router)
+    app.include_router(importlib.import_module("guardrail.api.routes.hooks").router)
     app.include_router(api_router())
     _mount_web(app)
     app.add_middleware(

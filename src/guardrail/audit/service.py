@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from guardrail.audit import repository
@@ -20,21 +19,29 @@ from guardrail.kit.time import isoformat, utcnow
 
 def event_hash(event: AuditEvent) -> str:
     """The hash of an event: its content and its predecessor's hash."""
-    body = {
-        "seq": event.seq,
-        "id": event.id,
-        "at": isoformat(event.at),
-        "actor": event.actor,
-        "actor_role": event.actor_role,
-        "token_id": event.token_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "before": event.before,
-        "after": event.after,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
+    return _hash({key: getattr(event, key) for key in _HASHED})
+
+
+_HASHED = (
+    "seq",
+    "id",
+    "at",
+    "actor",
+    "actor_role",
+    "token_id",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "request_id",
+    "prev_hash",
+)
+
+
+def _hash(values: dict[str, Any]) -> str:
+    body = {key: values[key] for key in _HASHED}
+    body["at"] = isoformat(values["at"])
     return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
@@ -49,17 +56,8 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain in the caller's transaction."""
-    head = repository.lock_head(session)
-    event = _build(
-        head.seq + 1, head.hash, actor, Entry(action, object_type, object_id, before, after)
-    )
-    session.add(event)
-    head.seq, head.hash = event.seq, event.hash
-    session.flush()
-    return event
-
-
-_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
+    entry = Entry(action, object_type, object_id, before, after)
+    return AuditEvent(**_append(session, actor, [entry])[0])
 
 
 @dataclass(frozen=True)
@@ -75,39 +73,47 @@ class Entry:
 
 def record_many(session: Session, actor: Actor, entries: Iterable[Entry]) -> int:
     """Append many events under one lock of the chain head, in one batched insert."""
-    head = repository.lock_head(session)
-    seq, prev_hash, rows = head.seq, head.hash, []
+    return len(_append(session, actor, list(entries)))
+
+
+def _append(session: Session, actor: Actor, entries: list[Entry]) -> list[dict[str, Any]]:
+    """Lock the head, chain ``entries`` after it, insert them and move the head: plain SQL
+    statements (no ORM unit of work), since every write in guardrail passes through here."""
+    if not entries:
+        return []
+    # Flush first, as the ORM path did: the caller's pending rows reach the database before the
+    # event that describes them, and the head lock is taken as late as possible.
+    session.flush()
+    seq, prev_hash = repository.lock_head_row(session)
+    rows = []
     for entry in entries:
         seq += 1
-        event = _build(seq, prev_hash, actor, entry)
-        rows.append({column: getattr(event, column) for column in _COLUMNS})
-        prev_hash = event.hash
-    if not rows:
-        return 0
-    session.execute(insert(AuditEvent), rows)
-    head.seq, head.hash = seq, prev_hash
-    session.flush()
-    return len(rows)
+        row = _build(seq, prev_hash, actor, entry)
+        rows.append(row)
+        prev_hash = row["hash"]
+    repository.append(session, rows, seq, prev_hash)
+    return rows
 
 
-def _build(seq: int, prev_hash: str, actor: Actor, entry: Entry) -> AuditEvent:
-    event = AuditEvent(
-        seq=seq,
-        id=new_id("aud"),
-        at=utcnow(),
-        actor=actor.name,
-        actor_role=actor.role,
-        token_id=actor.token_id,
-        action=entry.action,
-        object_type=entry.object_type,
-        object_id=entry.object_id,
-        before=to_jsonable(entry.before) if entry.before is not None else None,
-        after=to_jsonable(entry.after) if entry.after is not None else None,
-        request_id=actor.request_id,
-        prev_hash=prev_hash,
-    )
-    event.hash = event_hash(event)
-    return event
+def _build(seq: int, prev_hash: str, actor: Actor, entry: Entry) -> dict[str, Any]:
+    """One event's row, hashed."""
+    row: dict[str, Any] = {
+        "seq": seq,
+        "id": new_id("aud"),
+        "at": utcnow(),
+        "actor": actor.name,
+        "actor_role": actor.role,
+        "token_id": actor.token_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "before": to_jsonable(entry.before) if entry.before is not None else None,
+        "after": to_jsonable(entry.after) if entry.after is not None else None,
+        "request_id": actor.request_id,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = _hash(row)
+    return row
 
 
 @dataclass

@@ -17,6 +17,13 @@ COMMAND_MODULES = (
     "guardrail.cli.audit",
     "guardrail.cli.jobs",
     "guardrail.cli.cmdb",
+    "guardrail.cli.changes",
+    "guardrail.cli.integrations",
+    "guardrail.cli.releases",
+    "guardrail.cli.oncall",
+    "guardrail.cli.slo",
+    "guardrail.cli.incidents",
+    "guardrail.cli.metrics",
 )
 
 app = typer.Typer(

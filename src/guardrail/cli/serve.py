@@ -88,7 +88,12 @@ def demo(
         _, secret = identity.create_token(
             session,
             Actor.system("demo"),
-            TokenCreate(name="demo sign-in", role=Role.admin, expires_in_days=7),
+            TokenCreate(
+                name="demo sign-in",
+                role=Role.admin,
+                expires_in_days=7,
+                person=seed.sign_in_person(session),  # so the demo user can approve changes
+            ),
         )
     what = "seeded a sample organisation" if seeded else "(data already present)"
     typer.echo(

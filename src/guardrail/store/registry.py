@@ -13,7 +13,14 @@ MODEL_MODULES = (
     "guardrail.identity.models",
     "guardrail.audit.models",
     "guardrail.cmdb.models",
+    "guardrail.slo.models",
+    "guardrail.changes.models",
     "guardrail.store.outbox",
+    "guardrail.integrations.models",
+    "guardrail.releases.models",
+    "guardrail.oncall.models",
+    "guardrail.incidents.models",
+    "guardrail.alerts.models",
 )
 
 

@@ -54,25 +54,31 @@ NAV: tuple[NavItem, ...] = (
         "Changes",
         "/changes",
         "Change records from pipelines, risk, guardrails, approvals and freeze windows.",
+        live=True,
     ),
     NavItem(
         "releases",
         "Releases",
         "/releases",
         "Deployments and releases from Git and CI events, canary verdicts and rollbacks.",
+        live=True,
     ),
     NavItem(
         "incidents",
         "Incidents",
         "/incidents",
         "Alerts in, deduplicated into incidents with a timeline and suspect changes.",
+        live=True,
     ),
-    NavItem("oncall", "On-call", "/oncall", "Schedules, escalation chains and who is paged."),
+    NavItem(
+        "oncall", "On-call", "/oncall", "Schedules, escalation chains and who is paged.", live=True
+    ),
     NavItem(
         "slos",
         "SLOs",
         "/slos",
         "Service level objectives, error budgets, burn rates and the budget policy.",
+        live=True,
     ),
     NavItem(
         "problems",

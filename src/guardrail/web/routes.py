@@ -15,7 +15,12 @@ PAGE_MODULES = (
     "guardrail.web.pages.signin",
     "guardrail.web.pages.home",
     "guardrail.web.pages.services",
+    "guardrail.web.pages.changes",
+    "guardrail.web.pages.slos",
+    "guardrail.web.pages.releases",
+    "guardrail.web.pages.oncall",
     "guardrail.web.pages.cmdb",
+    "guardrail.web.pages.incidents",
 )
 
 

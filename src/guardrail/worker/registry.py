@@ -8,7 +8,15 @@ from __future__ import annotations
 import importlib
 
 # One module per line.
-JOB_MODULES = ("guardrail.worker.selftest",)
+JOB_MODULES = (
+    "guardrail.worker.selftest",
+    "guardrail.slo.jobs",
+    "guardrail.changes.jobs",
+    "guardrail.integrations.inbound.core.jobs",
+    "guardrail.integrations.outbound.pipelines.jobs",
+    "guardrail.incidents.jobs",
+    "guardrail.oncall.jobs",
+)
 
 
 def load_job_modules() -> None:

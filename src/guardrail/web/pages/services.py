@@ -21,6 +21,7 @@ from guardrail.identity import service as identity_service
 from guardrail.kit.context import Actor
 from guardrail.store.session import Database
 from guardrail.web.graph import render_svg
+from guardrail.web.pages.service_activity import activity
 from guardrail.web.render import render
 from guardrail.web.routing import web_router
 from guardrail.web.session import signed_in
@@ -85,6 +86,8 @@ def service_detail(request: Request, name: str, _: Actor = Depends(signed_in()))
         "graph": graph,
         "graph_svg": Markup(render_svg(graph)),  # built from escaped parts by web.graph
     }
+    with db.reader() as session:
+        context.update(activity(session, service))
     return render(request, "services/detail.html", context)
 
 

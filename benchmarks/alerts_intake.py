@@ -1,0 +1,357 @@
+"""Alert intake throughput: Alertmanager batches of 100 and PagerDuty events, with deduplication.
+
+Run on demand (not a test; it prints figures):
+
+    .venv/bin/python benchmarks/alerts_intake.py [--batches 200] [--pd-events 2000]
+        [--concurrency 8] [--databases sqlite,postgresql]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Per database it creates a fresh database (SQLite file in a temp directory; PostgreSQL database
+``guardrail_bench_alerts``, dropped at the end), migrates it, creates a service, an Alertmanager and
+a PagerDuty integration, and serves ``guardrail.api.app:create_app`` with uvicorn (1 process, in
+its own OS process). An asyncio httpx client then posts, with C requests in flight:
+
+- Alertmanager: B notifications of 100 alerts each (distinct fingerprints, 10 alert names), then
+  every 10th notification again byte for byte (a replay: 2xx, and nothing new stored);
+- PagerDuty: E trigger events to /v2/enqueue with 20% repeating an earlier dedup_key (a new
+  body, so a new delivery that dedups at the alert level) and 5% exact replays.
+
+One malformed request per endpoint warms the server up first (400, nothing stored, not measured).
+Reported: alerts/s acknowledged (alerts in 2xx answers / wall time), request p50/p99. Then the
+worker drains the stored deliveries in-process and the benchmark COUNTS: stored deliveries must
+equal distinct bodies sent, and stored alerts must equal distinct fingerprints / dedup keys
+(every alert stored exactly once). Exit status 1 if any answer was not 2xx or any count is off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from guardrail.alerts.models import Alert
+from guardrail.cmdb import service as cmdb
+from guardrail.cmdb.schemas import ServiceCreate
+from guardrail.config import Settings
+from guardrail.integrations.inbound.core import service as inbound
+from guardrail.integrations.inbound.core.schemas import IntegrationCreate
+from guardrail.integrations.models import InboundEvent
+from guardrail.kit.context import Actor
+from guardrail.store import migrate
+from guardrail.store.engine import make_engine, normalise_url
+from guardrail.store.session import Database
+from guardrail.worker.registry import load_job_modules
+from guardrail.worker.runner import Worker
+
+PG_DB = "guardrail_bench_alerts"
+
+
+@dataclass
+class Run:
+    label: str
+    requests: int = 0
+    alerts: int = 0
+    non_2xx: int = 0
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(url: str) -> tuple[dict[str, str], dict[str, str]]:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    db, actor = Database(engine), Actor.system("benchmark")
+    with db.unit_of_work() as session:
+        cmdb.create_service(session, actor, ServiceCreate(name="checkout"))
+        am = inbound.create_integration(
+            session, actor, IntegrationCreate(type="alertmanager"), base_url=""
+        )
+        pd = inbound.create_integration(
+            session, actor, IntegrationCreate(type="pagerduty", service="checkout"), base_url=""
+        )
+    db.dispose()
+    return {"id": am.id, "secret": am.secret}, {"routing_key": pd.routing_key or ""}
+
+
+def serve(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "GUARDRAIL_DATABASE_URL": url, "GUARDRAIL_LOG_LEVEL": "WARNING"}
+    log = (workdir / f"uvicorn-{port}.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "guardrail.api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"uvicorn did not answer; see {log.name}")
+
+
+def am_bodies(batches: int, run_id: str) -> list[bytes]:
+    bodies = []
+    for b in range(batches):
+        alerts = [
+            {
+                "status": "firing",
+                "labels": {
+                    "alertname": f"Alert{(b * 100 + i) % 10}",
+                    "service": "checkout",
+                    "instance": f"{run_id}-{b}-{i}",
+                    "severity": "warning",
+                },
+                "annotations": {"summary": f"alert {b}-{i}"},
+                "startsAt": "2024-05-01T10:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "fingerprint": f"{run_id}{b:05d}{i:03d}",
+            }
+            for i in range(100)
+        ]
+        bodies.append(
+            json.dumps(
+                {
+                    "version": "4",
+                    "groupKey": f"g{b}",
+                    "status": "firing",
+                    "receiver": "guardrail",
+                    "alerts": alerts,
+                }
+            ).encode()
+        )
+    return bodies
+
+
+def pd_bodies(
+    events: int, routing_key: str, run_id: str, rng: random.Random
+) -> tuple[list[bytes], int]:
+    bodies: list[bytes] = []
+    keys: list[str] = []
+    for n in range(events):
+        roll = rng.random()
+        if bodies and roll < 0.05:
+            bodies.append(rng.choice(bodies))  # exact replay
+            continue
+        key = rng.choice(keys) if keys and roll < 0.25 else f"{run_id}-pd-{n}"
+        if key not in keys:
+            keys.append(key)
+        bodies.append(
+            json.dumps(
+                {
+                    "routing_key": routing_key,
+                    "event_action": "trigger",
+                    "dedup_key": key,
+                    "payload": {"summary": f"event {n}", "source": "bench", "severity": "error"},
+                }
+            ).encode()
+        )
+    return bodies, len(keys)
+
+
+async def post_all(
+    base: str,
+    path: str,
+    bodies: list[bytes],
+    headers: dict[str, str],
+    per_body: int,
+    concurrency: int,
+    label: str,
+) -> Run:
+    run = Run(label)
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=60
+    ) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(path, content=body)
+                run.latencies.append(time.perf_counter() - started)
+                run.requests += 1
+                if 200 <= response.status_code < 300:
+                    run.alerts += per_body
+                else:
+                    run.non_2xx += 1
+                    run.errors.append(f"{response.status_code} {response.text[:300]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+def counts(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        events = conn.scalar(select(func.count()).select_from(InboundEvent)) or 0
+        alerts = conn.scalar(select(func.count()).select_from(Alert)) or 0
+    engine.dispose()
+    return events, alerts
+
+
+def drain(url: str) -> tuple[int, float]:
+    load_job_modules()
+    db = Database(make_engine(url))
+    settings = Settings(database_url=url, worker_batch_size=50, _env_file=None)  # type: ignore[call-arg]
+    started = time.perf_counter()
+    ran = Worker(db, settings).run_until_empty()
+    seconds = time.perf_counter() - started
+    db.dispose()
+    return ran, seconds
+
+
+def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool:
+    am, pd = prepare(url)
+    run_id = f"r{random.randrange(10**6):06d}"
+    bodies = am_bodies(opts.batches, run_id)
+    replays = bodies[::10]
+    pd_list, pd_keys = pd_bodies(opts.pd_events, pd["routing_key"], run_id, random.Random(7))
+    proc, base = serve(url, workdir)
+    try:
+        auth = {"Authorization": f"Bearer {am['secret']}", "Content-Type": "application/json"}
+        # Warm-up (not measured): malformed bodies load every code path and store nothing.
+        httpx.post(f"{base}/hooks/alertmanager/{am['id']}", content=b"{}", headers=auth)
+        httpx.post(f"{base}/v2/enqueue", content=b"{}")
+        am_run = asyncio.run(
+            post_all(
+                base,
+                f"/hooks/alertmanager/{am['id']}",
+                bodies + replays,
+                auth,
+                100,
+                opts.concurrency,
+                "alertmanager x100",
+            )
+        )
+        pd_run = asyncio.run(
+            post_all(
+                base,
+                "/v2/enqueue",
+                pd_list,
+                {"Content-Type": "application/json"},
+                1,
+                opts.concurrency,
+                "pagerduty",
+            )
+        )
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    stored_events, _ = counts(url)
+    jobs, drain_seconds = drain(url)
+    _, stored_alerts = counts(url)
+    distinct_pd_bodies = len(set(pd_list))
+    expect_events = len(bodies) + distinct_pd_bodies
+    expect_alerts = opts.batches * 100 + pd_keys
+    for run in (am_run, pd_run):
+        print(
+            f"{label:10} {run.label:18} {run.requests:6d} req "
+            f"{run.alerts / run.seconds:9.0f} alerts/s "
+            f"p50 {run.pct(0.5):7.1f} ms p99 {run.pct(0.99):7.1f} ms non-2xx {run.non_2xx}"
+        )
+    for error in (am_run.errors + pd_run.errors)[:3]:
+        print(f"{label:10} first non-2xx: {error}")
+    processed = opts.batches * 100 + distinct_pd_bodies
+    print(
+        f"{label:10} processing: {jobs} jobs in {drain_seconds:.1f}s "
+        f"({processed / drain_seconds:.0f} alert signals/s, one worker in-process)"
+    )
+    ok = (
+        am_run.non_2xx == pd_run.non_2xx == 0
+        and stored_events == expect_events
+        and stored_alerts == expect_alerts
+    )
+    print(
+        f"{label:10} stored deliveries {stored_events} (expected {expect_events}); "
+        f"stored alerts {stored_alerts} (expected {expect_alerts}) -> {'OK' if ok else 'MISMATCH'}"
+    )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--pd-events", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    opts = parser.parse_args()
+    print(
+        f"cores: {os.cpu_count()}; python {sys.version.split()[0]}; batches {opts.batches} x 100, "
+        f"pagerduty events {opts.pd_events}, concurrency {opts.concurrency}"
+    )
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for name in opts.databases.split(","):
+            if name == "sqlite":
+                ok &= bench("sqlite", f"sqlite:///{workdir / 'bench.db'}", opts, workdir)
+            elif name == "postgresql":
+                admin = create_engine(normalise_url(opts.pg_url), isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+                    conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
+                url = (
+                    make_url(normalise_url(opts.pg_url))
+                    .set(database=PG_DB)
+                    .render_as_string(hide_password=False)
+                )
+                try:
+                    ok &= bench("postgresql", url, opts, workdir)
+                finally:
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+                    admin.dispose()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Alert intake: monitoring signals, deduplicated, grouped into incidents, flap-damped."""

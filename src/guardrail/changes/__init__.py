@@ -1,0 +1,1 @@
+"""Change enablement: change records, risk, guardrails and policies, approvals, freeze windows."""

@@ -1,0 +1,1 @@
+"""Incidents: severity, lifecycle, roles, timeline, suspects, causes, automated rollback."""

@@ -1,0 +1,1 @@
+"""CDEvents over CloudEvents (HTTP binary and structured modes)."""

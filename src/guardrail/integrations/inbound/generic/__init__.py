@@ -1,0 +1,1 @@
+"""A generic JSON webhook: anything else, read through a mapping declared per integration."""

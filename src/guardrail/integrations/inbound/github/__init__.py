@@ -1,0 +1,2 @@
+"""GitHub webhooks: push, pull_request, deployment, deployment_status, workflow_run, check_suite,
+release, ping."""

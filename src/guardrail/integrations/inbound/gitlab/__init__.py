@@ -1,0 +1,1 @@
+"""GitLab webhooks: push, merge_request, pipeline, deployment."""

@@ -1,0 +1,1 @@
+"""Outbound integrations: targets guardrail calls, always from a worker job (the outbox)."""

@@ -1,0 +1,1 @@
+"""Starting pipelines: GitHub workflow_dispatch, GitLab pipeline triggers, a generic webhook."""

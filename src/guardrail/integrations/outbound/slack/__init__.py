@@ -1,0 +1,1 @@
+"""Slack: Block Kit messages with approve/reject buttons out, signed interactions in."""

@@ -1,0 +1,1 @@
+"""The scoreboard: DORA's five metrics and ITIL KPIs side by side, read from the practices."""

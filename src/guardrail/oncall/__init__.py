@@ -1,0 +1,1 @@
+"""On-call: schedules, escalation policies and runs, notifications and their delivery log."""
