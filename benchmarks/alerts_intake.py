@@ -3,21 +3,24 @@
 Run on demand (not a test; it prints figures):
 
     .venv/bin/python benchmarks/alerts_intake.py [--batches 200] [--pd-events 2000]
-        [--concurrency 8] [--databases sqlite,postgresql]
+        [--concurrency 8] [--workers 1] [--databases sqlite,postgresql]
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Per database it creates a fresh database (SQLite file in a temp directory; PostgreSQL database
 ``guardrail_bench_alerts``, dropped at the end), migrates it, creates a service, an Alertmanager and
-a PagerDuty integration, and serves ``guardrail.api.app:create_app`` with uvicorn (1 process, in
-its own OS process). An asyncio httpx client then posts, with C requests in flight:
+a PagerDuty integration, and serves ``guardrail.api.app:create_app`` with uvicorn (``--workers``
+processes, default 1, apart from the client). A bare asyncio HTTP/1.1 client (keep-alive
+connections, requests built up front, so that the client costs little of the shared CPU) then
+posts, with C requests in flight:
 
 - Alertmanager: B notifications of 100 alerts each (distinct fingerprints, 10 alert names), then
   every 10th notification again byte for byte (a replay: 2xx, and nothing new stored);
 - PagerDuty: E trigger events to /v2/enqueue with 20% repeating an earlier dedup_key (a new
   body, so a new delivery that dedups at the alert level) and 5% exact replays.
 
-One malformed request per endpoint warms the server up first (400, nothing stored, not measured).
-Reported: alerts/s acknowledged (alerts in 2xx answers / wall time), request p50/p99. Then the
+Malformed requests to each endpoint warm the server up first (400, nothing stored, not measured).
+Reported: alerts/s acknowledged (alerts in 2xx answers / wall time), request p50/p99, and the
+server processes' CPU time per request (steady under a shared machine's noise). Then the
 worker drains the stored deliveries in-process and the benchmark COUNTS: stored deliveries must
 equal distinct bodies sent, and stored alerts must equal distinct fingerprints / dedup keys
 (every alert stored exactly once). Exit status 1 if any answer was not 2xx or any count is off.
@@ -68,11 +71,29 @@ class Run:
     non_2xx: int = 0
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    server_cpu: float = 0.0
     errors: list[str] = field(default_factory=list)
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of group ``pgid`` (Linux).
+
+    The machine may be shared, so wall-clock rates vary with the neighbours' load; the server's
+    CPU time per request does not, and says what one free core could take.
+    """
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -97,7 +118,7 @@ def prepare(url: str) -> tuple[dict[str, str], dict[str, str]]:
     return {"id": am.id, "secret": am.secret}, {"routing_key": pd.routing_key or ""}
 
 
-def serve(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "GUARDRAIL_DATABASE_URL": url, "GUARDRAIL_LOG_LEVEL": "WARNING"}
     log = (workdir / f"uvicorn-{port}.log").open("wb")
@@ -115,6 +136,8 @@ def serve(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(workers),
         ],
         env=env,
         stdout=log,
@@ -191,6 +214,24 @@ def pd_bodies(
     return bodies, len(keys)
 
 
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = next(
+        (
+            int(v)
+            for k, _, v in (x.partition(":") for x in lines[1:])
+            if k.lower() == "content-length"
+        ),
+        0,
+    )
+    return status, await reader.readexactly(length)
+
+
 async def post_all(
     base: str,
     path: str,
@@ -199,32 +240,42 @@ async def post_all(
     per_body: int,
     concurrency: int,
     label: str,
+    server_pgid: int,
 ) -> Run:
-    run = Run(label)
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=60
-    ) as client:
+    """Post every body over ``concurrency`` keep-alive connections.
 
-        async def worker() -> None:
-            while not queue.empty():
-                body = queue.get_nowait()
+    A bare HTTP/1.1 client on asyncio streams (requests built up front): on a 2-core machine the
+    client shares the CPU with the server, and a full HTTP client library costs more per request
+    than the endpoint being measured.
+    """
+    run = Run(label)
+    host, port = base.removeprefix("http://").split(":")
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in headers.items()
+    )
+    requests = [f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body for body in bodies]
+    pending = iter(requests)
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for request in pending:
                 started = time.perf_counter()
-                response = await client.post(path, content=body)
+                status, answer = await _exchange(reader, writer, request)
                 run.latencies.append(time.perf_counter() - started)
                 run.requests += 1
-                if 200 <= response.status_code < 300:
+                if 200 <= status < 300:
                     run.alerts += per_body
                 else:
                     run.non_2xx += 1
-                    run.errors.append(f"{response.status_code} {response.text[:300]}")
+                    run.errors.append(f"{status} {answer[:300].decode(errors='replace')}")
+        finally:
+            writer.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        run.seconds = time.perf_counter() - started
+    started, cpu = time.perf_counter(), group_cpu(server_pgid)
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    run.seconds = time.perf_counter() - started
+    run.server_cpu = group_cpu(server_pgid) - cpu
     return run
 
 
@@ -254,12 +305,13 @@ def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool
     bodies = am_bodies(opts.batches, run_id)
     replays = bodies[::10]
     pd_list, pd_keys = pd_bodies(opts.pd_events, pd["routing_key"], run_id, random.Random(7))
-    proc, base = serve(url, workdir)
+    proc, base = serve(url, workdir, opts.workers)
     try:
         auth = {"Authorization": f"Bearer {am['secret']}", "Content-Type": "application/json"}
         # Warm-up (not measured): malformed bodies load every code path and store nothing.
-        httpx.post(f"{base}/hooks/alertmanager/{am['id']}", content=b"{}", headers=auth)
-        httpx.post(f"{base}/v2/enqueue", content=b"{}")
+        for _ in range(4 * opts.workers):  # each server process answers some of them
+            httpx.post(f"{base}/hooks/alertmanager/{am['id']}", content=b"{}", headers=auth)
+            httpx.post(f"{base}/v2/enqueue", content=b"{}")
         am_run = asyncio.run(
             post_all(
                 base,
@@ -269,6 +321,7 @@ def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool
                 100,
                 opts.concurrency,
                 "alertmanager x100",
+                proc.pid,
             )
         )
         pd_run = asyncio.run(
@@ -280,6 +333,7 @@ def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool
                 1,
                 opts.concurrency,
                 "pagerduty",
+                proc.pid,
             )
         )
     finally:
@@ -295,7 +349,8 @@ def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool
         print(
             f"{label:10} {run.label:18} {run.requests:6d} req "
             f"{run.alerts / run.seconds:9.0f} alerts/s "
-            f"p50 {run.pct(0.5):7.1f} ms p99 {run.pct(0.99):7.1f} ms non-2xx {run.non_2xx}"
+            f"p50 {run.pct(0.5):7.1f} ms p99 {run.pct(0.99):7.1f} ms non-2xx {run.non_2xx}; "
+            f"server CPU {1000 * run.server_cpu / max(run.requests, 1):.2f} ms/req"
         )
     for error in (am_run.errors + pd_run.errors)[:3]:
         print(f"{label:10} first non-2xx: {error}")
@@ -321,12 +376,14 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--pd-events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     opts = parser.parse_args()
     print(
         f"cores: {os.cpu_count()}; python {sys.version.split()[0]}; batches {opts.batches} x 100, "
-        f"pagerduty events {opts.pd_events}, concurrency {opts.concurrency}"
+        f"pagerduty events {opts.pd_events}, concurrency {opts.concurrency}, "
+        f"server processes {opts.workers}"
     )
     ok = True
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,15 +5,15 @@ Run on demand (not a test; it prints figures and asserts nothing about them):
 
     .venv/bin/python benchmarks/changes_gate.py [--seconds 10] [--warmup 2]
         [--concurrency 1,32] [--databases sqlite,postgresql]
-        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--workers 1] [--skip-policy]
 
 For each database it builds a fresh, migrated database with services, people and tokens, applies
 the guardrails below as the organisation default, serves ``guardrail.api.app:create_app`` with
-uvicorn (one process), and loads ``POST /api/v1/changes`` with wrk: every request is a new change
-(a unique idempotency key) carrying a JUnit report and a ``git diff --numstat``, so each one is a
-full decision: CMDB and history lookups, risk scoring, the CEL conditions, the Rego step, the
-insert of the change and its evidence, and two audit events. It also times the policy evaluation
-alone (no database, no HTTP) in this process.
+uvicorn (one process, or ``--workers`` processes), and loads ``POST /api/v1/changes`` with wrk:
+every request is a new change (a unique idempotency key) carrying a JUnit report and a
+``git diff --numstat``, so each one is a full decision: CMDB and history lookups, risk scoring,
+the CEL conditions, the Rego step, the insert of the change and its evidence, and two audit
+events. It also times the policy evaluation alone (no database, no HTTP) in this process.
 """
 
 from __future__ import annotations

@@ -11,89 +11,28 @@ shows), except for ``search``, whose error budget runs out in the last weeks.
 
 from __future__ import annotations
 
-import hashlib
-import heapq
-import itertools
-import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
-
-from sqlalchemy.orm import Session
 
 from guardrail.changes import lifecycle
 from guardrail.changes import service as changes
 from guardrail.changes.enums import ChangeState, ChangeType, CompletionStatus
 from guardrail.changes.schemas import EvidenceFile, GateRequest
-from guardrail.demo.clock import Clock
 from guardrail.demo.org import ENGINEERS, EXHAUSTED, LEADS, PROFILES, Profile
-from guardrail.incidents import causes
-from guardrail.incidents import service as incidents
-from guardrail.incidents.enums import Severity
-from guardrail.incidents.schemas import IncidentCreate
-from guardrail.kit.context import Actor
-from guardrail.oncall import service as oncall
+from guardrail.demo.story import (
+    HOUR,
+    MINUTE,
+    Story,
+    evidence_files,
+    next_version,
+    pipeline,
+    record,
+    sha_of,
+)
+from guardrail.demo.trouble import background_incident, change_incident
 from guardrail.releases import ingest
-from guardrail.releases import service as releases
 from guardrail.releases.facts import CommitFact, PushFact
-from guardrail.releases.schemas import DeploymentRecord
 from guardrail.slo import service as slo_service
-from guardrail.slo.schemas import EventIn, EventsIn
-
-Step = Callable[[], object]
-HOUR = timedelta(hours=1)
-MINUTE = timedelta(minutes=1)
-REQUESTS_PER_HOUR = 12_000
-
-
-@dataclass
-class Story:
-    """The simulation's state: the clock, the queue of timed steps, and what happened so far."""
-
-    session: Session
-    clock: Clock
-    rng: random.Random
-    end: datetime
-    days: int
-    people: dict[str, str]  # handle -> person id
-    queue: list[tuple[datetime, int, Step]] = field(default_factory=list)
-    seq: itertools.count[int] = field(default_factory=itertools.count)
-    heads: dict[str, str | None] = field(default_factory=dict)  # service -> branch head sha
-    live: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # service -> dep, sha, ver
-    versions: dict[str, int] = field(default_factory=dict)
-    outages: list[tuple[str, datetime, datetime, float]] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def at(self, when: datetime, step: Step) -> None:
-        """Run ``step`` when the clock reaches ``when``."""
-        heapq.heappush(self.queue, (when, next(self.seq), step))
-
-    def run(self) -> None:
-        """Play every step in time order (steps may schedule later steps)."""
-        while self.queue:
-            when, _, step = heapq.heappop(self.queue)
-            if when > self.end:
-                continue  # the story stops at the demo's "now"
-            self.clock.set(when)
-            step()
-
-    def count(self, what: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
-
-    def progress(self, when: datetime) -> float:
-        """0 at the start of the history, 1 at its end."""
-        span = self.days * 86400
-        return min(1.0, max(0.0, 1 - (self.end - when).total_seconds() / span))
-
-    def person(self, handle: str, role: str) -> Actor:
-        return Actor(name=f"token:{handle}", role=role, person_id=self.people[handle])
-
-
-def pipeline(service: str) -> Actor:
-    return Actor(name=f"token:ci-{service}", role="pipeline")
-
 
 # --- planning ---
 
@@ -132,10 +71,6 @@ def _evaluate(story: Story) -> None:
 # --- one delivery: commits, staging, gate, approval, production ---
 
 
-def _sha(*parts: object) -> str:
-    return hashlib.sha1("/".join(str(x) for x in parts).encode()).hexdigest()
-
-
 def push_and_stage(story: Story, p: Profile, deploy_at: datetime) -> None:
     """Commits land on main, staging gets them, then the change is asked for."""
     now = story.clock.now
@@ -145,7 +80,7 @@ def push_and_stage(story: Story, p: Profile, deploy_at: datetime) -> None:
     for i in range(story.rng.randint(1, 5)):
         at = now - timedelta(hours=story.rng.uniform(0.3, 24 * lead_days))
         author = story.rng.choice(ENGINEERS[p.team])
-        sha = _sha(p.name, now.isoformat(), i)
+        sha = sha_of(p.name, now.isoformat(), i)
         commits.append((at, sha, author))
     commits.sort()
     facts = [
@@ -167,9 +102,9 @@ def push_and_stage(story: Story, p: Profile, deploy_at: datetime) -> None:
         PushFact(f"{p.team}/{p.name}", "main", parent, facts[-1].sha, facts),
     )
     story.heads[p.name] = facts[-1].sha
-    version = _next_version(story, p.name)
+    version = next_version(story, p.name)
     if p.tier == 1 or story.rng.random() < 0.3:  # staging is recorded for tier 1 and some others
-        _record(story, p.name, "staging", version, facts[-1].sha, now - 5 * MINUTE, now)
+        record(story, p.name, "staging", version, facts[-1].sha, now - 5 * MINUTE, now)
     authors = sorted({f"{a}@example.com" for _, _, a in commits})
     story.at(
         now + 20 * MINUTE,
@@ -189,31 +124,6 @@ _MESSAGES = (
 )
 
 
-def _next_version(story: Story, service: str) -> str:
-    story.versions[service] = story.versions.get(service, 0) + 1
-    return f"1.{story.versions[service] // 10}.{story.versions[service] % 10}"
-
-
-def _evidence(story: Story, p: Profile) -> list[EvidenceFile]:
-    failures = 1 if story.rng.random() < 0.03 else 0
-    junit = (
-        f'<testsuite name="{p.name}" tests="120" failures="{failures}" errors="0">'
-        + (
-            '<testcase name="t_checkout_total"><failure message="off by one"/></testcase>'
-            * failures
-        )
-        + "</testsuite>"
-    )
-    lines = int(story.rng.lognormvariate(3.6, 1.0))
-    diff = f"{lines}\t{lines // 3}\tsrc/{p.name.replace('-', '_')}/handler.py\n"
-    if story.rng.random() < 0.05:
-        diff += "12\t0\tmigrations/0042_add_index.sql\n"
-    return [
-        EvidenceFile(name="junit.xml", content=junit),
-        EvidenceFile(name="diff.txt", content=diff),
-    ]
-
-
 def request_change(
     story: Story, p: Profile, version: str, sha: str, authors: list[str], deploy_at: datetime
 ) -> None:
@@ -230,7 +140,7 @@ def request_change(
         model="dependency-bump" if standard else None,
         authors=authors,
         links={"pipeline_run": f"https://ci.example.com/{p.name}/{version}"},
-        evidence=_evidence(story, p),
+        evidence=evidence_files(story, p),
     )
     change, _ = changes.gate(story.session, pipeline(p.name), data, now=story.clock.now)
     story.count(f"change.{change.state}")
@@ -251,15 +161,15 @@ def request_change(
 def waiting_change(story: Story, service: str, author: str, title: str, path: str) -> None:
     """A change that touches sensitive paths and waits in the approval inbox."""
     p = next(x for x in PROFILES if x.name == service)
-    version = _next_version(story, service)
+    version = next_version(story, service)
     evidence = [
-        *_evidence(story, p)[:1],
+        *evidence_files(story, p)[:1],
         EvidenceFile(name="diff.txt", content=f"420\t80\t{path}\n60\t2\tmigrations/0108.sql\n"),
     ]
     data = GateRequest(
         service=service,
         environment="production",
-        commit=_sha(service, "waiting", title),
+        commit=sha_of(service, "waiting", title),
         version=version,
         title=title,
         authors=[f"{author}@example.com"],
@@ -282,41 +192,6 @@ def approve(
         story.at(story.clock.now + 8 * MINUTE, lambda: deploy(story, p, change_id, version, sha))
 
 
-def _record(
-    story: Story,
-    service: str,
-    env: str,
-    version: str,
-    sha: str,
-    started: datetime,
-    finished: datetime,
-    *,
-    status: str = "success",
-    change_id: str | None = None,
-    rollback_of: str | None = None,
-    hotfix_for: str | None = None,
-) -> str:
-    record = DeploymentRecord.model_validate(
-        {
-            "service": service,
-            "environment": env,
-            "version": version,
-            "commit": sha,
-            "status": status,
-            "change_id": change_id,
-            "key": f"demo:{service}:{env}:{version}:{finished.isoformat()}",
-            "started_at": started,
-            "finished_at": finished,
-            "rollback_of": rollback_of,
-            "hotfix_for": hotfix_for,
-            "strategy": "canary" if env == "production" else "rolling",
-        }
-    )
-    dep = releases.record_deployment(story.session, pipeline(service), record)
-    story.count(f"deployment.{env}.{status}")
-    return dep.id
-
-
 def _failure_rate(story: Story, p: Profile) -> float:
     progress = story.progress(story.clock.now)
     if p.name == EXHAUSTED:
@@ -331,7 +206,7 @@ def deploy(story: Story, p: Profile, change_id: str, version: str, sha: str) -> 
     roll = story.rng.random()
     rate = _failure_rate(story, p)
     if roll < rate * 0.3:
-        _record(
+        record(
             story,
             p.name,
             "production",
@@ -344,7 +219,7 @@ def deploy(story: Story, p: Profile, change_id: str, version: str, sha: str) -> 
         )
         story.at(now + 7 * MINUTE, lambda: _complete(story, p, change_id, CompletionStatus.failed))
         return
-    dep_id = _record(
+    dep_id = record(
         story, p.name, "production", version, sha, now, now + 9 * MINUTE, change_id=change_id
     )
     previous = story.live.get(p.name)
@@ -357,253 +232,3 @@ def deploy(story: Story, p: Profile, change_id: str, version: str, sha: str) -> 
 
 def _complete(story: Story, p: Profile, change_id: str, status: CompletionStatus) -> None:
     lifecycle.complete(story.session, pipeline(p.name), change_id, status, now=story.clock.now)
-
-
-# --- incidents ---
-
-
-def _severity(story: Story, p: Profile) -> str:
-    weights = {1: (0.15, 0.45, 0.3, 0.1), 2: (0.05, 0.35, 0.45, 0.15), 3: (0.0, 0.2, 0.5, 0.3)}
-    return story.rng.choices(("SEV1", "SEV2", "SEV3", "SEV4"), weights[min(p.tier, 3)])[0]
-
-
-def _open(
-    story: Story, p: Profile, title: str, severity: str, started: datetime
-) -> tuple[Any, Actor]:
-    oncall_engineer = story.rng.choice(ENGINEERS[p.team])
-    incident = incidents.create_incident(
-        story.session,
-        Actor.system("alertmanager"),
-        IncidentCreate(
-            title=title,
-            severity=Severity(severity),
-            service=p.name,
-            commander=oncall_engineer,
-            started_at=started,
-        ),
-    )
-    story.count("incident")
-    return incident, story.person(oncall_engineer, "engineer")
-
-
-def _page(story: Story, incident: Any, ack_after: timedelta) -> None:
-    """The escalation pages its first level now, and the second if nobody answers in 5 min."""
-    run_id = incident.escalation_run_id
-    if not run_id or incident.severity not in ("SEV1", "SEV2"):
-        return
-    oncall.escalate(story.session, run_id, 1, 0, story.clock.now)
-    if ack_after > 5 * MINUTE:
-        story.count("escalation")
-        later = story.clock.now + 5 * MINUTE
-        story.at(later, lambda: oncall.escalate(story.session, run_id, 2, 0, later))
-
-
-def change_incident(
-    story: Story,
-    p: Profile,
-    dep_id: str,
-    previous: tuple[str, str, str] | None,
-    version: str,
-) -> None:
-    """A deployment hurts: alert, incident, page, acknowledgement, then rollback or hotfix."""
-    started = story.clock.now
-    detect = timedelta(minutes=story.rng.uniform(1, 12))
-    story.at(
-        started + detect,
-        lambda: _respond(story, p, dep_id, previous, version, started),
-    )
-
-
-def _respond(
-    story: Story,
-    p: Profile,
-    dep_id: str,
-    previous: tuple[str, str, str] | None,
-    version: str,
-    started: datetime,
-) -> None:
-    severity = _severity(story, p)
-    title = f"{p.name}: error rate above SLO after {version}"
-    incident, responder = _open(story, p, title, severity, started)
-    ack = timedelta(minutes=story.rng.lognormvariate(1.6, 0.8))
-    _page(story, incident, ack)
-    story.at(story.clock.now + ack, lambda: _ack(story, incident.id, responder))
-    fix_at = story.clock.now + ack + timedelta(minutes=story.rng.uniform(8, 50))
-    if previous is not None and story.rng.random() < 0.65:
-        story.at(fix_at, lambda: rollback(story, p, incident.id, dep_id, previous, responder))
-    else:
-        story.at(fix_at, lambda: hotfix(story, p, incident.id, dep_id, responder))
-    story.outages.append(
-        (p.name, started, fix_at + 10 * MINUTE, 0.04 if severity < "SEV3" else 0.01)
-    )
-
-
-def _ack(story: Story, incident_id: str, responder: Actor) -> None:
-    incidents.acknowledge(story.session, responder, incident_id, by=responder.name[6:], quiet=True)
-
-
-def rollback(
-    story: Story,
-    p: Profile,
-    incident_id: str,
-    dep_id: str,
-    previous: tuple[str, str, str],
-    responder: Actor,
-) -> None:
-    """Roll back to the version that ran before, and name the deployment as the cause."""
-    now = story.clock.now
-    causes.mark_cause(story.session, responder, incident_id, dep_id, note="errors started with it")
-    _, prev_sha, prev_version = previous
-    _record(
-        story,
-        p.name,
-        "production",
-        prev_version,
-        prev_sha,
-        now,
-        now + 4 * MINUTE,
-        rollback_of=dep_id,
-    )
-    story.live[p.name] = previous
-    story.count("rollback")
-    story.at(now + 12 * MINUTE, lambda: _resolve(story, incident_id, responder, "rolled back"))
-
-
-def hotfix(story: Story, p: Profile, incident_id: str, dep_id: str, responder: Actor) -> None:
-    """Fix forward: an emergency change with one commit, deployed as rework for the incident."""
-    now = story.clock.now
-    causes.mark_cause(story.session, responder, incident_id, dep_id, note="fixed forward")
-    parent = story.heads.get(p.name)
-    sha = _sha(p.name, "hotfix", now.isoformat())
-    fact = CommitFact(
-        sha=sha,
-        repository=f"{p.team}/{p.name}",
-        message=f"{p.name}: hotfix for {incident_id}",
-        author_name=responder.name[6:],
-        author_email=f"{responder.name[6:]}@example.com",
-        authored_at=now - 5 * MINUTE,
-        committed_at=now - 5 * MINUTE,
-        branch="main",
-    )
-    ingest.apply(
-        story.session, pipeline(p.name), PushFact(f"{p.team}/{p.name}", "main", parent, sha, [fact])
-    )
-    story.heads[p.name] = sha
-    version = _next_version(story, p.name) + "-hotfix"
-    change, _ = changes.gate(
-        story.session,
-        pipeline(p.name),
-        GateRequest(
-            service=p.name,
-            environment="production",
-            commit=sha,
-            version=version,
-            type=ChangeType.emergency,
-            title=f"hotfix for {incident_id}",
-            authors=[fact.author_email],
-            links={"ticket": incident_id},
-            evidence=_evidence(story, p)[:1],
-        ),
-        now=now,
-    )
-    story.count(f"change.{change.state}")
-    if change.state != ChangeState.approved:
-        story.at(
-            now + 20 * MINUTE, lambda: _resolve(story, incident_id, responder, "mitigated by hand")
-        )
-        return
-    lifecycle.start(story.session, pipeline(p.name), change.id, now=now + MINUTE)
-    dep = _record(
-        story,
-        p.name,
-        "production",
-        version,
-        sha,
-        now + MINUTE,
-        now + 8 * MINUTE,
-        change_id=change.id,
-        hotfix_for=incident_id,
-    )
-    story.live[p.name] = (dep, sha, version)
-    lifecycle.complete(
-        story.session, pipeline(p.name), change.id, CompletionStatus.success, now=now + 9 * MINUTE
-    )
-    story.count("hotfix")
-    story.at(now + 15 * MINUTE, lambda: _resolve(story, incident_id, responder, "hotfix deployed"))
-
-
-def _resolve(story: Story, incident_id: str, responder: Actor, note: str) -> None:
-    incidents.resolve(story.session, responder, incident_id, by=responder.name[6:], note=note)
-    if story.clock.now < story.end - timedelta(days=3):
-        later = story.clock.now + timedelta(days=story.rng.uniform(1, 3))
-        story.at(later, lambda: incidents.close(story.session, responder, incident_id, "reviewed"))
-
-
-def background_incident(story: Story, p: Profile) -> None:
-    """An incident no change caused: it is acknowledged, mitigated and resolved."""
-    started = story.clock.now
-    detect = timedelta(minutes=story.rng.uniform(2, 20))
-    story.at(started + detect, lambda: _background(story, p, started))
-
-
-def _background(story: Story, p: Profile, started: datetime) -> None:
-    severity = story.rng.choice(("SEV2", "SEV3", "SEV3", "SEV4"))
-    title = story.rng.choice(_BACKGROUND).format(p.name)
-    incident, responder = _open(story, p, title, severity, started)
-    ack = timedelta(minutes=story.rng.lognormvariate(1.8, 0.9))
-    _page(story, incident, ack)
-    story.at(story.clock.now + ack, lambda: _ack(story, incident.id, responder))
-    fixed = story.clock.now + ack + timedelta(minutes=story.rng.uniform(20, 240))
-    story.at(fixed, lambda: _resolve(story, incident.id, responder, "provider recovered"))
-    story.outages.append((p.name, started, fixed, 0.01))
-
-
-_BACKGROUND = (
-    "{}: upstream provider timeouts",
-    "{}: disk pressure on a node",
-    "{}: certificate about to expire",
-    "{}: elevated latency in one zone",
-)
-
-
-# --- SLO events ---
-
-
-def push_slo_events(story: Story, only_outages: bool = False) -> None:
-    """Hourly good/total counts per service; outages and the exhausted budget raise errors."""
-    start = (story.end - timedelta(days=story.days)).replace(minute=0, second=0, microsecond=0)
-    hours = int((story.end - start) / HOUR)
-    for p in PROFILES:
-        spans = [(a, b, r) for s, a, b, r in story.outages if s == p.name]
-        if only_outages and not spans:
-            continue
-        events = []
-        for h in range(hours):
-            at = start + h * HOUR
-            ratio = _ratio(story, p, at, spans)
-            if only_outages and ratio == _ratio(story, p, at, []):
-                continue
-            total = int(REQUESTS_PER_HOUR * (0.5 + 0.5 * (7 <= at.hour <= 20)))
-            bad = min(total, round(total * ratio))
-            events.append(EventIn(start=at, interval_seconds=3600, good=total - bad, total=total))
-        if events:
-            slo_service.push_events(
-                story.session,
-                Actor.system("demo"),
-                f"{p.name}-availability",
-                EventsIn(events=events),
-            )
-
-
-def _ratio(
-    story: Story, p: Profile, at: datetime, spans: list[tuple[datetime, datetime, float]]
-) -> float:
-    # A deterministic wobble per hour, so re-pushing an hour gives the same counts.
-    wobble = 0.6 + 0.8 * random.Random(f"{p.name}:{at.isoformat()}").random()
-    ratio = p.error_ratio * wobble
-    if p.name == EXHAUSTED and at > story.end - timedelta(days=20):
-        ratio = 0.012 * wobble
-    for a, b, extra in spans:
-        if a - HOUR < at <= b:
-            ratio += extra
-    return ratio

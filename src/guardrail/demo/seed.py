@@ -18,8 +18,9 @@ from guardrail.changes import calendar, policies
 from guardrail.changes.schemas import FreezeCreate, PolicyApply
 from guardrail.cmdb import service as cmdb
 from guardrail.cmdb.schemas import ServiceCreate, ServiceFilter
-from guardrail.demo import history, org
+from guardrail.demo import history, org, trouble
 from guardrail.demo.clock import simulated
+from guardrail.demo.story import Story
 from guardrail.identity import service as identity
 from guardrail.identity.enums import Role, TeamRole
 from guardrail.identity.schemas import MemberAdd, PersonCreate, TeamCreate, TokenCreate
@@ -85,12 +86,12 @@ def seed(
     with simulated(end - timedelta(days=days + 1)) as clock:
         people = organisation(session)
         configure(session, end)
-        story = history.Story(session, clock, random.Random(seed_value), end, days, people)
-        history.push_slo_events(story)
+        story = Story(session, clock, random.Random(seed_value), end, days, people)
+        trouble.push_slo_events(story)
         history.plan(story)
         finale(story)
         story.run()
-        history.push_slo_events(story, only_outages=True)
+        trouble.push_slo_events(story, only_outages=True)
         clock.set(end)
         slo_service.evaluate(session, now=end)
     from guardrail.metrics.service import clear_cache
@@ -183,14 +184,14 @@ def configure(session: Session, end: datetime) -> None:
         )
 
 
-def finale(story: history.Story) -> None:
+def finale(story: Story) -> None:
     """What is going on when the demo starts: one incident being worked on, one just paged."""
     profiles = {p.name: p for p in org.PROFILES}
 
     def ongoing(name: str, title: str, severity: str, ack: bool) -> None:
         p = profiles[name]
         started = story.clock.now - timedelta(minutes=6)
-        incident, responder = history._open(story, p, title, severity, started)
+        incident, responder = trouble.open_incident(story, p, title, severity, started)
         if ack:
             incidents.acknowledge(story.session, responder, incident.id, by=responder.name[6:])
 

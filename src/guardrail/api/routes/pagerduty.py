@@ -4,6 +4,8 @@ Mounted at the root so a tool wired to PagerDuty only needs its base URL changed
 PagerDuty's own shapes (202 ``{"status": "success", "message": "Event processed", "dedup_key"}``;
 400 ``{"status": "invalid event", "message": …, "errors": […]}``), not problem+json. The
 ``routing_key`` names the guardrail integration; an unknown key is refused with 400 like PagerDuty.
+A 202 goes out only after the commit that stores the event (group commit: see the inbound core's
+``batch``); a small event is checked on the event loop, parsed once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from guardrail.integrations.inbound.core import service as inbound
 from guardrail.integrations.inbound.core.batch import GroupCommit
 from guardrail.integrations.inbound.core.payload import body_digest
 from guardrail.integrations.inbound.core.routing import Route, cached
+from guardrail.integrations.inbound.core.store import Pending
 from guardrail.integrations.inbound.core.types import BadDelivery, Delivery, Described
 from guardrail.integrations.inbound.pagerduty import validate
 from guardrail.integrations.inbound.pagerduty.source import CHANGE_HEADER, NAME
@@ -68,6 +71,19 @@ def _writer(request: Request) -> GroupCommit:
     return writer
 
 
+def _pending(
+    request: Request, checked: validate.Checked, route: Route, body: bytes, *, change: bool
+) -> Pending:
+    # What the source's ``describe`` says, from the event already checked (parsing it again
+    # would double the cost of the check).
+    kind = "change" if change else str(checked.data["event_action"])
+    described = Described(event_type=f"pagerduty.{kind}", dedup_key=body_digest(body))
+    headers = {h: v for h in _KEPT_HEADERS if (v := request.headers.get(h)) is not None}
+    if change:
+        headers[CHANGE_HEADER] = "change"
+    return inbound.pending(NAME, route.integration_id, described, Delivery(headers, body))
+
+
 async def _intake(request: Request, *, change: bool) -> Answer:
     body = await request.body()
     if len(body) <= _INLINE_BYTES:
@@ -83,14 +99,8 @@ async def _intake(request: Request, *, change: bool) -> Answer:
         return _invalid(["Invalid routing key: no guardrail PagerDuty integration holds it"])
     if change and route.service_id is None:
         return _invalid(["This routing key's integration names no service; change events need one"])
-    # What the source's ``describe`` says, from the event already checked above.
-    kind = "change" if change else str(checked.data["event_action"])
-    described = Described(event_type=f"pagerduty.{kind}", dedup_key=body_digest(body))
-    headers = {h: v for h in _KEPT_HEADERS if (v := request.headers.get(h)) is not None}
-    if change:
-        headers[CHANGE_HEADER] = "change"
     try:
-        pending = inbound.pending(NAME, route.integration_id, described, Delivery(headers, body))
+        pending = _pending(request, checked, route, body, change=change)
     except BadDelivery as exc:
         return _invalid(list(exc.extra.get("errors") or [exc.detail]))
     await _writer(request).store(pending)  # returns after the commit that holds the event

@@ -14,11 +14,11 @@ each batch their own requests; the database's unique key keeps deduplicating acr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from guardrail.integrations.inbound.core.store import Pending, Stored, store_many
 from guardrail.store.session import Database
@@ -32,24 +32,26 @@ IDLE_SECONDS = 2.0
 @dataclass
 class _Work:
     item: Pending
-    future: Future[Stored] = field(default_factory=Future)
-    waited: bool = True  # False once its request went away (the delivery is stored anyway)
+    future: asyncio.Future[Stored]
 
-    def take(self) -> _Work:
-        self.waited = self.future.set_running_or_notify_cancel()
-        return self
 
-    def done(self, result: Stored | None, exc: BaseException | None = None) -> None:
-        if not self.waited:
-            return
+Outcome = tuple[asyncio.Future[Stored], Stored | None, BaseException | None]
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    # Runs on the requests' event loop; a request that went away has a cancelled future (its
+    # delivery is stored anyway: the sender's retry will be recognised as a replay).
+    for future, result, exc in outcomes:
+        if future.done():
+            continue
         if exc is not None:
-            self.future.set_exception(exc)
+            future.set_exception(exc)
         else:
-            self.future.set_result(result)  # type: ignore[arg-type]
+            future.set_result(result)  # type: ignore[arg-type]
 
 
 class GroupCommit:
-    """The writer of one process for one database."""
+    """The writer of one app for one database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -59,17 +61,13 @@ class GroupCommit:
 
     async def store(self, item: Pending) -> Stored:
         """Store ``item`` (or recognise it as a replay); returns once its commit is done."""
-        return await asyncio.wrap_future(self.submit(item))
-
-    def submit(self, item: Pending) -> Future[Stored]:
-        """Queue ``item``; the future resolves after the commit that holds it."""
-        work = _Work(item)
+        work = _Work(item, asyncio.get_running_loop().create_future())
         with self._lock:
             self._queue.put(work)
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._run, name="inbound-writer", daemon=True).start()
-        return work.future
+        return await work.future
 
     def _run(self) -> None:
         try:
@@ -89,26 +87,32 @@ class GroupCommit:
                     self._running = False
                     return False
             return True
-        batch = [first.take()]
+        batch = [first]
         while len(batch) < MAX_BATCH:
             try:
-                batch.append(self._queue.get_nowait().take())
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         self._write(batch)
         return True
 
     def _write(self, batch: list[_Work]) -> None:
+        outcomes = self._commit(batch)
+        by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+        for work, outcome in zip(batch, outcomes, strict=True):
+            by_loop.setdefault(work.future.get_loop(), []).append(outcome)
+        for loop, settled in by_loop.items():
+            # One wake-up per loop and batch, not one per request; a closed loop has no waiters.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, settled)
+
+    def _commit(self, batch: list[_Work]) -> list[Outcome]:
         try:
             with self.db.unit_of_work() as session:
                 results = store_many(session, [w.item for w in batch])
         except Exception as exc:
             if len(batch) == 1:
-                batch[0].done(None, exc)
-                return
+                return [(batch[0].future, None, exc)]
             log.warning("a batch of %d deliveries failed; storing them one by one", len(batch))
-            for work in batch:
-                self._write([work])
-            return
-        for work, result in zip(batch, results, strict=True):
-            work.done(result)
+            return [outcome for work in batch for outcome in self._commit([work])]
+        return [(w.future, r, None) for w, r in zip(batch, results, strict=True)]

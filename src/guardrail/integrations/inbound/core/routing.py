@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL
 
 TTL_SECONDS = 5.0
 MAX_KEYS = 10_000
@@ -29,13 +28,15 @@ class Route:
     service_id: str | None
 
 
-_CACHE: dict[tuple[URL, str], tuple[float, Route]] = {}
+_CACHE: dict[tuple[int, str], tuple[float, Route]] = {}
 _LOCK = threading.Lock()
 
 
-def _key(engine: Engine, routing_key: str) -> tuple[URL, str]:
-    # Per database as well: one process (tests, the CLI) may talk to several.
-    return engine.url, routing_key
+def _key(engine: Engine, routing_key: str) -> tuple[int, str]:
+    # Per database as well: one process (tests, the CLI) may talk to several. An engine and its
+    # execution-option variants (the read-only one) share one pool, so the pool names the
+    # database. Routing keys are 128 random bits: a pool id reused later cannot mix them up.
+    return id(engine.pool), routing_key
 
 
 def cached(engine: Engine, routing_key: str) -> Route | None:

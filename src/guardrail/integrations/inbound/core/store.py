@@ -28,6 +28,21 @@ PROCESS_JOB = "inbound.process"
 _EVENTS = cast(Table, InboundEvent.__table__)
 _JOBS = cast(Table, Job.__table__)
 
+# Built once (statements with bound parameters only), so each execution reuses the compiled SQL.
+_INSERT_EVENT = {
+    is_postgres: dialect.insert(_EVENTS)
+    .on_conflict_do_nothing(index_elements=["integration_id", "dedup_key"])
+    .returning(_EVENTS.c.id)
+    for is_postgres, dialect in ((False, sqlite), (True, postgresql))
+}
+_INSERT_JOB = _JOBS.insert()
+_COUNT_REPLAYS = (
+    update(_EVENTS)
+    .where(_EVENTS.c.integration_id == bindparam("i"), _EVENTS.c.dedup_key == bindparam("k"))
+    .values(replays=_EVENTS.c.replays + bindparam("n"))
+    .returning(_EVENTS.c.id, _EVENTS.c.event_type, _EVENTS.c.status)
+)
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -109,14 +124,7 @@ def _insert_events(
         }
         for key, item in first.items()
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(_EVENTS)
-        .on_conflict_do_nothing(index_elements=["integration_id", "dedup_key"])
-        .returning(_EVENTS.c.id)
-    )
-    if len(rows) == 1:
-        return set(session.execute(statement.values(rows[0])).scalars())
+    statement = _INSERT_EVENT[session.get_bind().dialect.name == "postgresql"]
     return set(session.execute(statement, rows).scalars())
 
 
@@ -134,19 +142,10 @@ def _insert_jobs(session: Session, event_ids: list[str], now: Any) -> None:
         }
         for event_id in event_ids
     ]
-    if len(rows) == 1:
-        session.execute(_JOBS.insert().values(rows[0]))
-    else:
-        session.execute(_JOBS.insert(), rows)
+    session.execute(_INSERT_JOB, rows)
 
 
 def _count_replays(session: Session, key: tuple[str, str], count: int) -> Stored:
     integration_id, dedup_key = key
-    statement = (
-        update(_EVENTS)
-        .where(_EVENTS.c.integration_id == bindparam("i"), _EVENTS.c.dedup_key == bindparam("k"))
-        .values(replays=_EVENTS.c.replays + count)
-        .returning(_EVENTS.c.id, _EVENTS.c.event_type, _EVENTS.c.status)
-    )
-    row = session.execute(statement, {"i": integration_id, "k": dedup_key}).one()
+    row = session.execute(_COUNT_REPLAYS, {"i": integration_id, "k": dedup_key, "n": count}).one()
     return Stored(row.id, row.event_type, True, row.status)
