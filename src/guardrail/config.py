@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=8, ge=1)
     max_body_bytes: int = Field(default=512 * 1024, ge=1024)
     cookie_secure: bool = False
+    prometheus_url: str | None = Field(
+        default=None,
+        description="Prometheus for SLOs whose DataSource names no URL "
+        "(and Sloth specs applied without --prometheus-url).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -31,13 +31,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0)
+
+
 class Target:
-    """An exposition endpoint: each scrape counts 100 requests, ``ratio`` of them failed."""
+    """An exposition endpoint: each scrape counts 100 requests, ``ratio`` of them failed, each
+    taking ``latency`` seconds (a histogram, for threshold SLIs such as p99 latency)."""
 
     def __init__(self) -> None:
         self.ratio = 0.0
+        self.latency = 0.02
         self.ok = 0
         self.errors = 0
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one is +Inf
+        self.latency_sum = 0.0
         self.lock = threading.Lock()
 
     def scrape(self) -> bytes:
@@ -45,13 +52,28 @@ class Target:
             bad = round(100 * self.ratio)
             self.errors += bad
             self.ok += 100 - bad
+            self._observe(100)
             body = (
                 "# HELP http_requests_total Requests served.\n"
                 "# TYPE http_requests_total counter\n"
                 f'http_requests_total{{code="200"}} {self.ok}\n'
-                f'http_requests_total{{code="500"}} {self.errors}\n'
+                f'http_requests_total{{code="500"}} {self.errors}\n' + self._histogram()
             )
         return body.encode()
+
+    def _observe(self, count: int) -> None:
+        for index, bound in enumerate((*LATENCY_BUCKETS, float("inf"))):
+            if self.latency <= bound:
+                self.buckets[index] += count
+        self.latency_sum += count * self.latency
+
+    def _histogram(self) -> str:
+        name = "http_request_duration_seconds"
+        lines = [f"# HELP {name} Request latency.", f"# TYPE {name} histogram"]
+        for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), self.buckets, strict=True):
+            lines.append(f'{name}_bucket{{le="{bound}"}} {count}')
+        lines += [f"{name}_sum {self.latency_sum}", f"{name}_count {self.buckets[-1]}"]
+        return "\n".join(lines) + "\n"
 
 
 @contextmanager
@@ -79,8 +101,11 @@ def serve_target(target: Target) -> Iterator[int]:
 
 
 @contextmanager
-def run_prometheus(tmp: Path, target_port: int, rules: Path | None) -> Iterator[str]:
-    """Start Prometheus on a loopback port (1s scrape and rule interval); yield its URL."""
+def run_prometheus(
+    tmp: Path, target_port: int, rules: Path | None, extra_args: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """Start Prometheus on a loopback port (1s scrape and rule interval); yield its URL.
+    ``extra_args`` go to the command line (e.g. a longer retention for backfilled blocks)."""
     binary = require_binary("prometheus")
     port = free_port()
     config = tmp / "prometheus.yml"
@@ -99,6 +124,7 @@ def run_prometheus(tmp: Path, target_port: int, rules: Path | None) -> Iterator[
             f"--storage.tsdb.path={tmp / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
             "--log.level=warn",
+            *extra_args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -148,3 +174,39 @@ def wait_for(predicate, timeout: float = 60.0, every: float = 0.5):  # type: ign
             return value
         time.sleep(every)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def query_range(url: str, expr: str, start: float, end: float, step: int) -> list[float]:
+    """The values of a one-series expression from Prometheus' own ``query_range`` answer."""
+    params = {"query": expr, "start": start, "end": end, "step": step}
+    body = httpx.get(f"{url}/api/v1/query_range", params=params, timeout=10).json()
+    assert body["status"] == "success", body
+    result = body["data"]["result"]
+    assert len(result) <= 1, result
+    return [float(v) for _, v in result[0]["values"]] if result else []
+
+
+def backfill(tmp: Path, series: dict[str, list[tuple[float, float]]]) -> None:
+    """Write counter samples ({labels: [(unix time, value)]}, one family) into TSDB blocks under
+    ``tmp / "data"`` with promtool, where ``run_prometheus`` keeps its storage."""
+    promtool = require_binary("promtool")
+    lines = ["# HELP http_requests Requests served.", "# TYPE http_requests counter"]
+    for labels, samples in series.items():
+        lines += [f"http_requests_total{{{labels}}} {value} {at:.0f}" for at, value in samples]
+    source = tmp / "backfill.om"
+    source.write_text("\n".join([*lines, "# EOF"]) + "\n")
+    done = subprocess.run(
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "-q",
+            str(source),
+            str(tmp / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

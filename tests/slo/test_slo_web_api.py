@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from slo_fixtures import events_slo, make_service, policy
+from slo_fixtures import SLOTH, events_slo, make_service, policy
 
 from guardrail.identity.enums import Role
 from guardrail.kit.time import isoformat, utcnow
@@ -51,6 +51,14 @@ def test_api_bad_input(client, auth, db, make_token):
     slo_id = _apply(client, auth, events_slo()).json()["items"][0]["id"]
     wrong = {"events": [{"start": isoformat(utcnow()), "good": 5, "total": 1}]}
     assert client.post(f"/api/v1/slos/{slo_id}/events", json=wrong, headers=auth).status_code == 422
+    # A Prometheus SLO with no URL anywhere (no DataSource URL, no GUARDRAIL_PROMETHEUS_URL).
+    nowhere = _apply(client, auth, SLOTH)
+    assert nowhere.status_code == 422
+    assert nowhere.headers["content-type"].startswith("application/problem+json")
+    assert (
+        "SLO 'requests-availability' reads Prometheus and names no URL: set "
+        in (nowhere.json()["detail"])
+    )
     viewer = {"Authorization": f"Bearer {make_token(Role.viewer)}"}
     assert _apply(client, viewer, events_slo()).status_code == 403
 
@@ -67,6 +75,13 @@ def test_cli_apply_and_status(cli, live_server, admin_token, db, tmp_path):
     assert status.exit_code == 0 and "not evaluated" in status.output
     as_json = cli("slo", "status", "--json", env=env)
     assert json.loads(as_json.output)["items"][0]["name"] == "checkout-events"
+    month = f"{utcnow():%Y-%m}"
+    report = cli("slo", "report", "checkout-events", "--months", "1", env=env)
+    assert report.exit_code == 0, report.output
+    assert "objective 99.9% over 28d, months in UTC (events)" in report.output
+    assert f"\n{month}" in report.output and "no data" in report.output
+    missing = cli("slo", "report", "nope", env=env)
+    assert missing.exit_code == 2 and "no SLO 'nope'" in missing.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("apiVersion: openslo/v1\nkind: Widget\nmetadata: {name: w}\n")
     failed = cli("slo", "apply", str(bad), env=env)

@@ -129,6 +129,51 @@ def _status_row(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@app.command("report")
+def report(
+    slo: str = typer.Argument(..., help="SLO id or name."),
+    service: str | None = typer.Option(None, "--service", "-s", help="When the name is shared."),
+    months: int = typer.Option(3, "--months", "-m", min=1, max=24, help="Calendar months."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The SLA view: attainment over the SLO window and per calendar month."""
+    params: dict[str, Any] = {"months": months}
+    if service:
+        params["service"] = service
+    result = ApiClient().get(f"/api/v1/slos/{slo}/report", params=params)
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(
+        f"{result['service']} / {result['slo']}: objective {result['objective'] * 100:g}% "
+        f"over {result['window']}, months in {result['zone']} ({result['source']})"
+    )
+    print_table([_report_row(row) for row in result["rows"]], list(_REPORT_COLUMNS))
+
+
+_REPORT_COLUMNS = ("period", "from", "to", "attainment", "objective", "met")
+
+
+def _report_row(row: dict[str, Any]) -> dict[str, Any]:
+    met = {True: "yes", False: "NO", None: None}[row["met"]]
+    sli = f"{row['sli'] * 100:.3f}%" if row["sli"] is not None else None
+    if sli is None:
+        sli = f"no data ({row['error']})" if row.get("error") else "no data"
+    return {
+        "period": row["period"],
+        "from": _second(row["start"]),
+        "to": _second(row["end"]),
+        "attainment": sli,
+        "objective": f"{row['objective'] * 100:g}%",
+        "met": met,
+    }
+
+
+def _second(when: str | None) -> str | None:
+    """``2026-11-22T09:21:07.120000Z`` → ``2026-11-22T09:21:07Z`` (the table needs no more)."""
+    return None if when is None else when.split(".")[0].removesuffix("Z") + "Z"
+
+
 @app.command("push")
 def push(
     slo: str = typer.Argument(..., help="SLO id (or unique name)."),

@@ -17,7 +17,13 @@ from guardrail.slo import budget, repository
 from guardrail.slo.enums import AlertState, EvaluationStatus, Severity, SliSource
 from guardrail.slo.models import BudgetPolicy, Slo, SloAlert
 from guardrail.slo.periods import period_bounds
-from guardrail.slo.prometheus import TIMEOUT_SECONDS, Prometheus, PrometheusError
+from guardrail.slo.prometheus import (
+    NO_URL,
+    TIMEOUT_SECONDS,
+    Prometheus,
+    PrometheusError,
+    url_for,
+)
 from guardrail.slo.sli import event_ratios, prometheus_ratios
 from guardrail.slo.spec import AlertWindow, PolicySpec, SloSpec, format_seconds
 
@@ -134,9 +140,9 @@ def _measure_one(
 ) -> Measured:
     period_start, period_seconds = period_bounds(spec.window, now)
     measured = Measured(period_start=period_start, period_seconds=period_seconds)
-    url = spec.sli.datasource_url
+    url = url_for(spec)
     if not url:
-        measured.error = "no Prometheus URL: add a DataSource with connectionDetails.url"
+        measured.error = NO_URL
         return measured
     if url in failed:
         measured.error = failed[url]

@@ -13,7 +13,8 @@ from guardrail.kit.time import as_utc, isoformat, utcnow
 from guardrail.slo import repository
 from guardrail.slo.enums import NoDataRule, PolicyAction, SliKind, SliSource
 from guardrail.slo.models import Slo
-from guardrail.slo.prometheus import Prometheus, PrometheusError, clean
+from guardrail.slo.periods import period_bounds
+from guardrail.slo.prometheus import Prometheus, PrometheusError, clean, url_for
 from guardrail.slo.rules import sli_expression
 from guardrail.slo.spec import WINDOW_PLACEHOLDER, PolicyRule, PolicySpec, SloSpec, format_seconds
 from guardrail.slo.verdict import BudgetState, BudgetVerdict
@@ -206,10 +207,18 @@ def budget_consumed(
     return out
 
 
+def _period_seconds(spec: SloSpec, end: datetime) -> int:
+    """The SLO period ending at ``end``: the rolling window, or the calendar period so far."""
+    if spec.window.rolling:
+        return spec.window.nominal_seconds
+    start, _ = period_bounds(spec.window, end)
+    return max(1, int((end - start).total_seconds()))
+
+
 def _consumed_events(
     session: Session, slo: Slo, spec: SloSpec, start: datetime, end: datetime
 ) -> float | None:
-    period_start = end - timedelta(seconds=slo.window_seconds)
+    period_start = end - timedelta(seconds=_period_seconds(spec, end))
     count, _good, total, _bad = repository.event_totals(session, slo.id, period_start, end)
     _span_count, span_good, span_total, span_bad = repository.event_totals(
         session, slo.id, start, end
@@ -220,11 +229,12 @@ def _consumed_events(
 
 
 def _consumed_prometheus(spec: SloSpec, start: datetime, end: datetime) -> float | None:
-    if not spec.sli.datasource_url or spec.sli.kind == SliKind.threshold:
+    url = url_for(spec)
+    if not url or spec.sli.kind == SliKind.threshold:
         return None
     span = max(1, int((end - start).total_seconds()))
-    period = spec.window.nominal_seconds
-    client = Prometheus(spec.sli.datasource_url)
+    period = _period_seconds(spec, end)
+    client = Prometheus(url)
     try:
         ratio = clean(client.instant(sli_expression(spec, span), end))
         if ratio is None:

@@ -8,8 +8,21 @@ from typing import Any
 
 import httpx
 
+from guardrail.config import get_settings
+from guardrail.slo.spec import SloSpec
+
 TIMEOUT_SECONDS = 5.0
 MAX_POINTS = 10_000  # Prometheus refuses ranges over 11,000 points
+
+
+NO_URL = (
+    "no Prometheus URL: set GUARDRAIL_PROMETHEUS_URL or add a DataSource with connectionDetails.url"
+)
+
+
+def url_for(spec: SloSpec) -> str | None:
+    """The SLO's own DataSource URL, else the GUARDRAIL_PROMETHEUS_URL setting, else None."""
+    return spec.sli.datasource_url or get_settings().prometheus_url or None
 
 
 class PrometheusError(Exception):

@@ -117,3 +117,26 @@ class VerdictOut(BaseModel):
     policy: str | None
     exempt: bool
     details: dict[str, Any]
+
+
+class AttainmentRow(BaseModel):
+    """Attainment over one span: the SLO window, or a calendar month (the SLA view)."""
+
+    period: str  # "last 28d", "this 1M", or a month "2026-03"
+    start: str | None
+    end: str | None  # the current month ends now
+    sli: float | None  # None: no data in the span
+    objective: float
+    met: bool | None
+    error: str | None = None  # why the source could not say
+
+
+class ReportOut(BaseModel):
+    id: str
+    slo: str
+    service: str
+    source: str
+    objective: float
+    window: str
+    zone: str  # the time zone months are counted in
+    rows: list[AttainmentRow]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,21 +25,35 @@ from guardrail.slo.documents import parse_files
 from guardrail.slo.enums import SliSource
 from guardrail.slo.evaluate import CycleSummary, evaluate_all
 from guardrail.slo.models import BudgetPolicy, Slo, SloAlert, SloEvent
-from guardrail.slo.periods import month_starts
 from guardrail.slo.policy import budget_consumed, budget_verdict, postmortem_required
-from guardrail.slo.schemas import AlertOut, Applied, ApplyIn, EventsIn, EventsOut, SloOut
+from guardrail.slo.prometheus import url_for
+from guardrail.slo.reports import attainment, burn_down, chart_range, sli_of
+from guardrail.slo.schemas import (
+    AlertOut,
+    Applied,
+    ApplyIn,
+    AttainmentRow,
+    EventsIn,
+    EventsOut,
+    ReportOut,
+    SloOut,
+)
 from guardrail.slo.spec import PolicySpec, SloSpec, format_seconds
 
 __all__ = [
     "active_alerts",
     "apply_specs",
+    "attainment",
     "budget_consumed",
     "budget_verdict",
+    "burn_down",
+    "chart_range",
     "evaluate",
     "get_slo",
     "list_slos",
     "postmortem_required",
     "push_events",
+    "report",
 ]
 
 
@@ -89,6 +103,12 @@ def _services(session: Session, names: list[str]) -> dict[str, str]:
 def _apply_slo(
     session: Session, actor: Actor, spec: SloSpec, service_id: str, dry_run: bool
 ) -> Applied:
+    if spec.sli.source == SliSource.prometheus and url_for(spec) is None:
+        raise InvalidInput(
+            f"{spec.origin}: SLO {spec.name!r} reads Prometheus and names no URL: set "
+            "GUARDRAIL_PROMETHEUS_URL or add a DataSource with connectionDetails.url "
+            "(or apply with --prometheus-url)"
+        )
     body = spec.model_dump(mode="json", exclude={"origin"})
     digest = _digest(body)
     slo = repository.slo_by_name(session, service_id, spec.name)
@@ -378,49 +398,20 @@ def recent_alerts(session: Session, slo: Slo) -> list[SloAlert]:
     return repository.alerts_of(session, slo.id)
 
 
-def burn_down(
-    session: Session, slo: Slo, now: datetime | None = None
-) -> list[tuple[datetime, float]]:
-    """(time, budget remaining) over the SLO's window, from the stored snapshots."""
-    now = now or utcnow()
-    since = now - timedelta(seconds=slo.window_seconds)
-    return [
-        (s.at, s.remaining)
-        for s in repository.snapshots(session, slo.id, since)
-        if s.remaining is not None
-    ]
-
-
-def attainment(
-    session: Session, slo: Slo, now: datetime | None = None, months: int = 3
-) -> list[dict[str, Any]]:
-    """The SLA view: attainment over the SLO window and per calendar month (event-sourced SLOs
-    from their counts; Prometheus SLOs show the window figure of their last evaluation)."""
-    now = now or utcnow()
-    spec = spec_of(slo)
-    rows: list[dict[str, Any]] = [
-        {
-            "period": f"last {spec.window.duration}",
-            "sli": (slo.state or {}).get("sli"),
-            "objective": slo.objective,
-        }
-    ]
-    if slo.source == SliSource.events:
-        for start, end in month_starts(now, months):
-            count, good, total, bad = repository.event_totals(session, slo.id, start, min(end, now))
-            sli = _sli_of(slo, count, good, total, bad)
-            rows.append({"period": start.strftime("%Y-%m"), "sli": sli, "objective": slo.objective})
-    for row in rows:
-        row["met"] = None if row["sli"] is None else row["sli"] >= row["objective"]
-    return rows
-
-
-def _sli_of(slo: Slo, count: int, good: int, total: int, bad_slices: int) -> float | None:
-    if not count:
-        return None
-    if slo.timeslice_target is not None:
-        return 1.0 - bad_slices / count
-    return good / total if total else 1.0
+def report(session: Session, slo: Slo, months: int = 3, now: datetime | None = None) -> ReportOut:
+    """The SLA report of one SLO: attainment over its window and per calendar month."""
+    out = to_out(session, [slo])[0]
+    window = spec_of(slo).window
+    return ReportOut(
+        id=slo.id,
+        slo=slo.name,
+        service=out.service,
+        source=slo.source,
+        objective=slo.objective,
+        window=out.window,
+        zone="UTC" if window.rolling else window.time_zone,
+        rows=[AttainmentRow(**row) for row in attainment(session, slo, now, months)],
+    )
 
 
 def revisions(session: Session, slo: Slo) -> list[dict[str, Any]]:
@@ -460,5 +451,5 @@ def period_slis(
             for g, t in inside
             if slo.timeslice_target is not None and t > 0 and g < t * slo.timeslice_target
         )
-        out.append((_sli_of(slo, len(inside), good, total, bad), good, total))
+        out.append((sli_of(slo, len(inside), good, total, bad), good, total))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from guardrail.slo import budget
 from guardrail.slo.enums import BudgetingMethod, SliKind
 from guardrail.slo.models import Slo, SloEvent
-from guardrail.slo.prometheus import Prometheus, clean
+from guardrail.slo.prometheus import NO_URL, Prometheus, PrometheusError, clean, url_for
 from guardrail.slo.rules import sli_expression
 from guardrail.slo.spec import WINDOW_PLACEHOLDER, SloSpec, format_seconds
 
@@ -49,13 +50,49 @@ def _bad_slice_ratio(client: Prometheus, spec: SloSpec, seconds: int, at: dateti
         query = WINDOW_PLACEHOLDER.sub(format_seconds(step), spec.sli.threshold_query)
         values = client.series(query, start, at, step)
         good = _OPS[spec.sli.threshold.op]
-        bad = [not good(v, spec.sli.threshold.value) for v in values]
+        # NaN: no traffic in the slice, which is not an error (as for ratio slices).
+        bad = [not math.isnan(v) and not good(v, spec.sli.threshold.value) for v in values]
     else:
         query = sli_expression(spec, step)
         target = spec.timeslice_target if spec.timeslice_target is not None else spec.objective
         values = [clean(v) or 0.0 for v in client.series(query, start, at, step)]
         bad = [1.0 - v < target for v in values]
     return sum(bad) / len(bad) if bad else None
+
+
+def prometheus_slis(
+    spec: SloSpec, spans: list[tuple[datetime, datetime]]
+) -> list[tuple[float | None, str | None]]:
+    """(SLI, error) over each [start, end] span: the SLI queried at ``end`` with the window set
+    to the span, or with one slice per step for Timeslices and threshold metrics. After one
+    failure the remaining spans are not asked (one unreachable server costs one timeout)."""
+    url = url_for(spec)
+    if not url:
+        return [(None, NO_URL) for _ in spans]
+    client = Prometheus(url)
+    out: list[tuple[float | None, str | None]] = []
+    try:
+        for start, end in spans:
+            if out and out[-1][1] is not None:
+                out.append((None, out[-1][1]))
+                continue
+            out.append(_span_sli(client, spec, start, end))
+    finally:
+        client.close()
+    return out
+
+
+def _span_sli(
+    client: Prometheus, spec: SloSpec, start: datetime, end: datetime
+) -> tuple[float | None, str | None]:
+    seconds = int((end - start).total_seconds())
+    if seconds <= 0:
+        return None, None
+    try:
+        error_ratio = prometheus_ratios(client, spec, [seconds], end)[seconds]
+    except PrometheusError as exc:
+        return None, str(exc)
+    return (None if error_ratio is None else 1.0 - error_ratio), None
 
 
 def event_ratios(

@@ -17,6 +17,7 @@ from guardrail.slo.schemas import (
     ApplyOut,
     EventsIn,
     EventsOut,
+    ReportOut,
     SloOut,
     VerdictOut,
 )
@@ -105,6 +106,20 @@ def get_slo(
             "attainment": slo_service.attainment(session, slo),
             "alerts": [a.model_dump(mode="json") for a in alerts],
         }
+
+
+@router.get("/{ref}/report", summary="The SLA report: attainment per window and calendar month")
+def report(
+    ref: str,
+    service: str | None = Query(None, max_length=63),
+    months: int = Query(3, ge=1, le=24, description="Calendar months, the current one last"),
+    db: Database = Depends(get_db),
+    _: Actor = Depends(require(Role.viewer)),
+) -> ReportOut:
+    """Attainment over the SLO window and per calendar month (Prometheus SLOs are queried)."""
+    with db.reader() as session:
+        slo = slo_service.get_slo(session, ref, service)
+        return slo_service.report(session, slo, months)
 
 
 @router.post("/{ref}/events", summary="Push good/total counts for an event-sourced SLO")

@@ -46,10 +46,11 @@ def slo_detail(request: Request, slo_id: str, _: Actor = Depends(signed_in())) -
         slo = slo_service.get_slo(session, slo_id)
         out = slo_service.to_out(session, [slo])[0]
         series = slo_service.burn_down(session, slo, now)
+        start, span = slo_service.chart_range(slo, now)
         context = {
             "slo": out,
             "spec": slo_service.spec_of(slo),
-            "chart": Markup(burn_down_svg(series, now, slo.window_seconds)),
+            "chart": Markup(burn_down_svg(series, now, span, begin=start)),
             "points": len(series),
             "attainment": slo_service.attainment(session, slo, now),
             "alerts": slo_service.alerts_out(session, slo_service.recent_alerts(session, slo)),
@@ -60,13 +61,24 @@ def slo_detail(request: Request, slo_id: str, _: Actor = Depends(signed_in())) -
     return render(request, "slos/detail.html", context)
 
 
-def burn_down_svg(series: list[tuple[datetime, float]], now: datetime, window: int) -> str:
-    """An SVG line of budget remaining over the SLO window (100% at the top, 0% dashed)."""
+def burn_down_svg(
+    series: list[tuple[datetime, float]],
+    now: datetime,
+    window: int,
+    *,
+    begin: datetime | None = None,
+) -> str:
+    """An SVG line of budget remaining (100% at the top, 0% dashed) over the trailing window up
+    to ``now``, or, when the period ``begin``s elsewhere (a calendar window), from its start to
+    its end."""
     if not series:
         return ""
     low = min(0.0, *(v for _, v in series))
     high = max(1.0, *(v for _, v in series))
-    start = now.timestamp() - window
+    rolling = begin is None or abs(begin.timestamp() + window - now.timestamp()) < 1
+    start = now.timestamp() - window if begin is None else begin.timestamp()
+    left = f"{_days(window)} ago" if rolling else f"{begin:%Y-%m-%d %H:%M} UTC"
+    right = "now" if rolling else "period end"
 
     def x(at: datetime) -> float:
         return PAD + (at.timestamp() - start) / window * (CHART_W - 2 * PAD)
@@ -84,9 +96,9 @@ def burn_down_svg(series: list[tuple[datetime, float]], now: datetime, window: i
         _axis(y(0.0), "0%", zero=True),
         f'<polyline class="burn-line" fill="none" points="{points}"/>',
         f'<circle class="burn-now" cx="{x(last_at):.1f}" cy="{y(last):.1f}" r="3"/>',
-        f'<text class="burn-label" x="{PAD}" y="{CHART_H - 4}">{_days(window)} ago</text>',
+        f'<text class="burn-label" x="{PAD}" y="{CHART_H - 4}">{left}</text>',
         f'<text class="burn-label" x="{CHART_W - PAD}" y="{CHART_H - 4}" '
-        'text-anchor="end">now</text>',
+        f'text-anchor="end">{right}</text>',
         "</svg>",
     ]
     return "".join(parts)
