@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import httpx
@@ -111,3 +112,26 @@ def test_demo_seeds_and_prints_one_sign_in_token(tmp_path):
         assert services["total"] == 8
         teams = httpx.get(f"{base}/api/v1/teams", headers=headers).json()
         assert {t["slug"] for t in teams} == {"payments", "storefront", "platform"}
+
+
+def test_serve_with_several_processes_shares_one_database(tmp_path):
+    secret = "grd_" + "p" * 40
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    args = ["serve", "--processes", "2"]
+    with _running(args, url, GUARDRAIL_BOOTSTRAP_TOKEN=secret) as (base, lines):
+        headers = {"Authorization": f"Bearer {secret}"}
+
+        def create(n: int) -> int:
+            body = {"name": f"svc-{n}", "tier": 2}
+            return httpx.post(f"{base}/api/v1/services", json=body, headers=headers).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(create, range(40)))
+        assert codes == [201] * 40, codes
+        listed = httpx.get(f"{base}/api/v1/services?limit=100", headers=headers).json()
+        assert listed["total"] == 40
+        again = httpx.post(f"{base}/api/v1/services", json={"name": "svc-1"}, headers=headers)
+        assert again.status_code == 409, "every process sees the others' rows"
+    assert any("2 server processes" in line for line in lines), "\n".join(lines)
+    started = {line for line in lines if "Started server process" in line}
+    assert len(started) == 2, "\n".join(lines)

@@ -12,6 +12,7 @@ from guardrail.api import problems
 from guardrail.api.middleware import HttpMetrics, RequestMiddleware
 from guardrail.api.routes import system
 from guardrail.config import Settings, get_settings
+from guardrail.kit.logs import configure_logging
 from guardrail.store.engine import make_engine
 from guardrail.store.session import Database
 
@@ -84,3 +85,11 @@ def _mount_web(app: FastAPI) -> None:
     from guardrail.web.routes import mount
 
     mount(app)
+
+
+def create_server_process_app() -> FastAPI:
+    """The app of one of several server processes (`guardrail serve --processes N`): each is a
+    fresh interpreter, so it sets up logging from the GUARDRAIL_* environment its parent set."""
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Literal
 
 import typer
@@ -43,16 +44,44 @@ def _prepare(db: Database, conf: Settings, *, announce: bool = True) -> None:
         )
 
 
-def _run(db: Database, conf: Settings, host: str, port: int, worker: bool) -> None:
+def _run(
+    db: Database,
+    conf: Settings,
+    host: str,
+    port: int,
+    worker: bool,
+    processes: int = 1,
+    log_format: LogFormat = "text",
+) -> None:
     from guardrail.worker.runner import start_background
 
     stop_worker = start_background(db, conf) if worker else None
-    app = create_app(conf, db)
     log.info(
-        "guardrail listening on http://%s:%s (database: %s)", host, port, db.engine.dialect.name
+        "guardrail listening on http://%s:%s (database: %s, %d server process%s)",
+        host,
+        port,
+        db.engine.dialect.name,
+        processes,
+        "" if processes == 1 else "es",
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        if processes == 1:
+            app = create_app(conf, db)
+            uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        else:
+            # Each server process builds its own app and engine from the same GUARDRAIL_*
+            # environment; this process supervises them and runs the worker (when asked).
+            os.environ["GUARDRAIL_LOG_FORMAT"] = log_format
+            os.environ["GUARDRAIL_LOG_LEVEL"] = conf.log_level
+            uvicorn.run(
+                "guardrail.api.app:create_server_process_app",
+                factory=True,
+                workers=processes,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+            )
     finally:
         if stop_worker is not None:
             stop_worker()
@@ -63,6 +92,14 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Run the worker in-process."),
+    processes: int = typer.Option(
+        1,
+        "--processes",
+        "-p",
+        min=1,
+        max=64,
+        help="HTTP server processes (the number of cores for throughput; one worker runs).",
+    ),
     log_format: LogFormat | None = typer.Option(None, "--log-format", help="text or json."),
 ) -> None:
     """Run the API, the web dashboard and the worker, after applying migrations."""
@@ -70,7 +107,7 @@ def serve(
     configure_logging(log_format or conf.log_format, conf.log_level)
     db = open_db(require_current=False)
     _prepare(db, conf)
-    _run(db, conf, host, port, worker)
+    _run(db, conf, host, port, worker, processes, log_format or conf.log_format)
 
 
 def demo(
