@@ -6,6 +6,11 @@ Run on demand (not a test; it prints figures and asserts nothing about them):
     .venv/bin/python benchmarks/releases_ingest.py [--deliveries 3000] [--concurrency 8]
         [--commits-per-push 3] [--databases sqlite,postgresql]
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--history-commits 1000000 --history-deployments 100000 [--history-services 100]]
+
+With ``--history-…`` the database first holds the issue's history (bulk-written as
+``releases_lead_time.py`` writes it: commits, pull requests, successful deployments and what
+each delivered), so the pushes are stored and processed next to a million commits.
 
 Per database: a fresh migrated database, a GitHub integration, and
 ``uvicorn --factory guardrail.api.app:create_app`` in its own process (1 worker, no access log).
@@ -167,10 +172,42 @@ def pct(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def preload(db: Database, args: argparse.Namespace) -> dict[str, Any]:
+    """The issue's history under the pushes: ``--history-commits`` commits and
+    ``--history-deployments`` deployments over ``--history-services`` services, and what each
+    deployment delivered, bulk-written as ``releases_lead_time.py`` writes them."""
+    from releases_lead_time import _delivered, bulk, load_history
+
+    from guardrail.releases.models import DeploymentCommit
+
+    if not args.history_commits:
+        return {}
+    started = time.perf_counter()
+    per_commits = args.history_commits // args.history_services
+    per_deps = args.history_deployments // args.history_services
+    stride = per_commits // per_deps
+    figures: dict[str, Any] = {
+        f"history_{k}": v
+        for k, v in load_history(db, args.history_services, per_commits, per_deps, stride).items()
+    }
+    shape = argparse.Namespace(commits=args.history_commits, deployments=args.history_deployments)
+    figures["history_delivered"] = bulk(
+        db, DeploymentCommit.__table__, _delivered(db, shape, [], stride)
+    )
+    with db.engine.begin() as conn:
+        # As the commit walk leaves them: every delivery known.
+        conn.execute(text("UPDATE deployments SET attribution = 'complete'"))
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))
+    figures["history_load_s"] = time.perf_counter() - started
+    return figures
+
+
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     engine = make_engine(url)
     migrate.upgrade(engine)
     db = Database(engine)
+    history = preload(db, args)
     with db.unit_of_work() as session:
         created = inbound.create_integration(
             session, Actor.system("bench"), IntegrationCreate(type="github"), base_url=""
@@ -201,6 +238,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     engine.dispose()
     return {
         "database": engine.dialect.name,
+        **history,
         "deliveries": len(latencies),
         "non_202": sum(1 for s in statuses if s != 202),
         "deliveries_per_s": len(latencies) / wall,
@@ -220,6 +258,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--commits-per-push", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--history-commits", type=int, default=0, help="e.g. 1000000: the issue's scale"
+    )
+    parser.add_argument(
+        "--history-deployments", type=int, default=0, help="e.g. 100000: the issue's scale"
+    )
+    parser.add_argument("--history-services", type=int, default=100)
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     results = []
@@ -246,7 +291,7 @@ def main() -> int:
     for figures in results:
         print(f"\n== {figures['database']}")
         for key, value in figures.items():
-            print(f"  {key:20} {value:.1f}" if isinstance(value, float) else f"  {key:20} {value}")
+            print(f"  {key:22} {value:.1f}" if isinstance(value, float) else f"  {key:22} {value}")
     return 0
 
 

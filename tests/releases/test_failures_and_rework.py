@@ -137,3 +137,40 @@ def test_links_over_http(client, auth, make_token):
         "/api/v1/releases/deployments/dep_nope/failures", headers=auth, json={"incident_id": "x"}
     )
     assert missing.status_code == 404
+
+
+def test_period_flags_match_the_per_deployment_rules(db):
+    """The scoreboard's three-query read gives the same failed and rework flags as
+    failure_reasons and rework_of over the same deployments."""
+    start = T0 - timedelta(days=1)
+    ids = [
+        _record(db, service="shop", environment="production", version=f"{n}.0",
+                commit=f"{n:x}" * 40, finished_at=start + timedelta(hours=n),
+                status="failed" if n == 3 else "success")
+        for n in range(1, 7)
+    ]  # fmt: skip
+    _record(
+        db,
+        service="shop",
+        environment="production",
+        version="1.1",
+        commit="e" * 40,
+        finished_at=start + timedelta(hours=8),
+        rollback_of=ids[0],
+    )
+    with db.unit_of_work() as session:
+        releases.link_failure(session, ACTOR, ids[1], "inc_a", "heuristic")
+        releases.link_failure(session, ACTOR, ids[1], "inc_b", "explicit")
+        releases.link_rework(session, ACTOR, ids[4], "inc_a")
+        releases.link_rework(session, ACTOR, ids[5], "inc_b", "emergency_change")
+    window = {**WINDOW, "start": start, "end": start + timedelta(hours=7)}  # not the rollback
+    with db.reader() as session:
+        fast = reports.period_deployments(session, **window)
+        deps = reports.deployments(session, **window)
+        failed = reports.failure_reasons(session, deps)
+        rework = reports.rework_of(session, deps)
+    assert [d.id for d in fast] == sorted(ids, key=lambda i: ids.index(i))
+    assert {d.id for d in fast if d.failed} == set(failed) == {ids[0], ids[1], ids[2]}
+    assert {d.id for d in fast if d.rework} == set(rework) == {ids[4], ids[5]}
+    by_id = {d.id: d for d in fast}
+    assert sorted(by_id[ids[1]].incidents) == sorted(failed[ids[1]].incidents)

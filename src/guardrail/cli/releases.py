@@ -1,5 +1,6 @@
-"""`guardrail deploy` (record, list, show; talks to the server) and `guardrail canary judge`
-(runs locally: it needs no server, only the FILE and, for queries, Prometheus)."""
+"""`guardrail deploy` (record, list, show) and `guardrail release` (create, list, show, notes)
+talk to the server; `guardrail canary judge` runs locally (it needs no server, only the FILE and,
+for queries, Prometheus)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ import os
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
 import yaml
 from pydantic import ValidationError
 
 from guardrail.api.problems import validation_errors
-from guardrail.cli.common import ApiClient, fail, print_json, print_table
+from guardrail.cli.common import EXIT_UNREACHABLE, ApiClient, fail, print_json, print_table
 from guardrail.errors import GuardrailError
 from guardrail.releases import canary, canary_sources
 
 deploy_app = typer.Typer(help="Deployments (talks to the server).", no_args_is_help=True)
 canary_app = typer.Typer(help="The canary judge.", no_args_is_help=True)
+release_app = typer.Typer(
+    help="Releases and their generated notes (talks to the server).", no_args_is_help=True
+)
 
 # The CI run id, when the pipeline has one, makes a retried `deploy record` update, not add.
 _RUN_ID_VARIABLES = ("GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILD_ID", "BUILDKITE_BUILD_ID")
@@ -224,6 +229,102 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+@release_app.command("create")
+def release_create(
+    service: str = typer.Option(..., "--service", "-s"),
+    version: str = typer.Option(..., "--version", "-v", help="The version its deployments carry."),
+    name: str = typer.Option("", "--name", help="A title (default: the version)."),
+    body_file: Path | None = typer.Option(
+        None, "--body-file", help="A text or Markdown file to keep with the release."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Name a release: the deployments of VERSION of SERVICE (again: updates it)."""
+    body = ""
+    if body_file is not None:
+        try:
+            body = body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read {body_file}: {exc}; give a UTF-8 text file")
+    data = {"service": service, "version": version, "name": name, "body": body}
+    row = ApiClient().post("/api/v1/releases/releases", json=data)
+    if as_json:
+        print_json(row)
+        return
+    typer.echo(f"release {row['id']} {row['service']} {row['version']}")
+    typer.echo(f"notes: guardrail release notes {row['id']}")
+
+
+@release_app.command("list")
+def release_list(
+    service: str | None = typer.Option(None, "--service", "-s"),
+    limit: int = typer.Option(50, min=1, max=500),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List releases, newest first."""
+    params: dict[str, Any] = {"limit": limit}
+    if service:
+        params["service"] = service
+    page = ApiClient().get("/api/v1/releases/releases", params=params)
+    if as_json:
+        print_json(page)
+        return
+    print_table(page["items"], ["id", "service", "version", "name", "published_at", "created_at"])
+
+
+@release_app.command("show")
+def release_show(
+    release_id: str = typer.Argument(..., help="The release's id (rls_…)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a release and the deployments of its version."""
+    row = ApiClient().get(f"/api/v1/releases/releases/{release_id}")
+    if as_json:
+        print_json(row)
+        return
+    typer.echo(f"{row['id']} {row['service']} {row['version']} {row['name']}".rstrip())
+    print_table(row["deployments"], _LIST_COLUMNS)
+
+
+@release_app.command("notes")
+def release_notes(
+    release_id: str = typer.Argument(..., help="The release's id (rls_…)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to FILE, not stdout."),
+) -> None:
+    """Print a release's notes (Markdown), generated from the commits it delivered."""
+    text = _get_text(f"/api/v1/releases/releases/{release_id}/notes")
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}; choose a writable path")
+    typer.echo(f"wrote {output}")
+
+
+def _get_text(path: str) -> str:
+    """GET a text (not JSON) answer; problems become the same one-line errors as JSON calls."""
+    client = ApiClient()
+    try:
+        response = client.http.get(path)
+    except httpx.HTTPError as exc:
+        fail(
+            f"cannot reach guardrail at {client.base}: {exc}; is `guardrail serve` running "
+            "and GUARDRAIL_URL right?",
+            EXIT_UNREACHABLE,
+        )
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail") or response.json().get("title")
+        except ValueError:
+            detail = response.text[:200]
+        code = EXIT_UNREACHABLE if response.status_code >= 500 else 2
+        fail(f"{detail} (HTTP {response.status_code})", code)
+    return response.text
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(deploy_app, name="deploy")
+    root.add_typer(release_app, name="release")
     root.add_typer(canary_app, name="canary")

@@ -21,6 +21,7 @@ from guardrail.incidents.schemas import IncidentFacts
 from guardrail.kit.time import as_utc, parse_duration, utcnow
 from guardrail.metrics.schemas import ScopeIn
 from guardrail.oncall import service as oncall
+from guardrail.problems.actions import ActionSpan, ProblemSpan, scoreboard_spans
 from guardrail.releases import reports
 from guardrail.slo import service as slo_service
 
@@ -95,6 +96,8 @@ class Facts:
     escalated: set[str] = field(default_factory=set)
     changes: list[ChangeFacts] = field(default_factory=list)
     slos: list[SloFacts] = field(default_factory=list)
+    problems: list[ProblemSpan] = field(default_factory=list)
+    actions: list[ActionSpan] = field(default_factory=list)
 
     @property
     def names(self) -> set[str]:
@@ -131,41 +134,51 @@ def gather(
     _incidents(session, facts)
     _changes(session, facts)
     _slos(session, facts)
+    _problems(session, facts)
     return facts
+
+
+def _problems(session: Session, facts: Facts) -> None:
+    problems, actions = scoreboard_spans(session)
+    if facts.whole_org:
+        facts.problems, facts.actions = problems, actions
+        return
+    ids = set(facts.services)
+    facts.problems = [p for p in problems if p.service_ids & ids]
+    facts.actions = [a for a in actions if a.service_id in ids]
 
 
 def _deployments(session: Session, facts: Facts, service: str | None) -> None:
     w = facts.window
     name = next(iter(facts.names)) if service else None
-    deps = reports.deployments(
+    deps = reports.period_deployments(
         session, service=name, environment=facts.environment, start=w.previous_start, end=w.end
     )
     if not facts.whole_org:
         deps = [d for d in deps if d.service in facts.names]
-    failed = reports.failure_reasons(session, deps)
-    rework = reports.rework_of(session, deps)
-    for failure in failed.values():
-        facts.change_caused.update(incident for incident, _ in failure.incidents)
+    for dep in deps:
+        facts.change_caused.update(incident for incident, _ in dep.incidents)
     facts.deployments = sorted(
-        (
-            Dep(d.id, d.service, as_utc(d.deployed_at), d.status, d.id in failed, d.id in rework)
-            for d in deps
-        ),
+        (Dep(d.id, d.service, as_utc(d.deployed_at), d.status, d.failed, d.rework) for d in deps),
         key=lambda d: d.at,
     )
 
 
 def _lead_times(session: Session, facts: Facts, per_service: bool) -> None:
     w = facts.window
-    envs = [facts.environment]
     split = per_service or not facts.whole_org
-    names: list[str | None] = [*sorted(facts.names)] if split else [None]
-    for name in names:
-        for t in reports.lead_times(
-            session, service=name, start=w.previous_start, end=w.end, environments=envs
-        ):
-            if t.commit_to_deploy is not None:
-                facts.leads.append(Lead(name, as_utc(t.deployed_at), t.commit_to_deploy))
+    # One query either way: split by service, the query groups by commit and service.
+    facts.leads = [
+        Lead(service, as_utc(at), seconds)
+        for service, at, seconds in reports.commit_lead_seconds(
+            session,
+            start=w.previous_start,
+            end=w.end,
+            environments=[facts.environment],
+            services=None if facts.whole_org else sorted(facts.names),
+            per_service=split,
+        )
+    ]
 
 
 def _incidents(session: Session, facts: Facts) -> None:

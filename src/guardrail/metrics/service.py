@@ -20,6 +20,8 @@ from guardrail.kit.time import as_utc, utcnow
 from guardrail.metrics import bands, compute, display
 from guardrail.metrics.facts import Facts, gather
 from guardrail.metrics.schemas import Metric, ScopeIn, ScopeOut, Scoreboard, ServiceRow
+from guardrail.releases import reports
+from guardrail.store.session import Database
 
 CACHE_SECONDS = 60.0
 NOT_TRACKED = "not tracked yet: problem management arrives with a later release of guardrail"
@@ -129,7 +131,7 @@ def build(facts: Facts, scope: ScopeIn) -> Scoreboard:
         services=sorted(facts.names),
         bucket_days=w.bucket.days,
     )
-    itil = [_metric(facts, d) for d in ITIL] + _slo_metrics(facts) + _problem_metrics()
+    itil = [_metric(facts, d) for d in ITIL] + _slo_metrics(facts) + _problem_metrics(facts)
     return Scoreboard(
         scope=out,
         generated_at=utcnow(),
@@ -176,14 +178,26 @@ def _slo_metrics(facts: Facts) -> list[Metric]:
     return out
 
 
-def _problem_metrics() -> list[Metric]:
-    return [
-        Metric(key=key, label=label, group="itil", unit="count", tracked=False, note=NOT_TRACKED)
-        for key, label in (
-            ("open_problems", "Open problems"),
-            ("overdue_actions", "Overdue action items"),
+def _problem_metrics(facts: Facts) -> list[Metric]:
+    """Open problems and overdue action items at the end of the period (and of the previous
+    period, and of each bucket: counts at an instant, so the trend shows the backlog moving)."""
+    w = facts.window
+    out = []
+    for key, label, count in (
+        ("open_problems", "Open problems", compute.open_problems),
+        ("overdue_actions", "Overdue action items", compute.overdue_actions),
+    ):
+        value = count(facts, w.end)
+        # Only compare with a time problem management was in use at (else 0 is made up).
+        used = min(
+            [p.created_at for p in facts.problems] + [a.created_at for a in facts.actions],
+            default=None,
         )
-    ]
+        previous = count(facts, w.start) if used and used < w.start else None
+        series: list[float | None] = [count(facts, end) for _, end in w.buckets()]
+        detail = {"total": int(value)}
+        out.append(_finish(key, label, "itil", "count", "down", value, previous, series, detail))
+    return out
 
 
 def _finish(
@@ -279,6 +293,8 @@ def subset(facts: Facts, service_ids: set[str]) -> Facts:
         escalated=facts.escalated,
         changes=[c for c in facts.changes if c.service_id in service_ids],
         slos=[s for s in facts.slos if s.service in names],
+        problems=[p for p in facts.problems if p.service_ids & service_ids],
+        actions=[a for a in facts.actions if a.service_id in service_ids],
     )
 
 
@@ -303,6 +319,22 @@ def _all(session: Session, scope: ScopeIn) -> list[tuple[str, str, Scoreboard]]:
         sub = scope.model_copy(update={"service": name})
         boards.append(("service", name, build(subset(facts, {service_id}), sub)))
     return boards
+
+
+def warm(db: Database) -> int:
+    """Compute one service's board once without caching it: the statements, mappers and code
+    paths every board uses are then set up, so a visitor's first board (even the whole
+    organisation's) does not pay for that; how many boards were built (0 or 1).
+
+    One service's board is a few indexed reads at any history size; nothing is computed on a
+    database without deployments of a catalogued service (a fresh install, most tests)."""
+    with db.reader() as session:
+        name = reports.a_catalogued_service(session)
+        if name is None:
+            return 0
+        scope = ScopeIn(service=name, since="30d")
+        build(gather(session, scope, now=utcnow(), per_service=True), scope)
+    return 1
 
 
 # --- the cache ---

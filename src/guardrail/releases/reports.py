@@ -12,13 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from guardrail.releases import repository
 from guardrail.releases.enums import PRODUCTION_ENVIRONMENTS, LinkKind, is_production
-from guardrail.releases.models import Deployment
-from guardrail.releases.schemas import CommitLeadTime, DeploymentDetail, DeploymentOut, LinkOut
+from guardrail.releases.models import Deployment, Release
+from guardrail.releases.schemas import (
+    CommitLeadTime,
+    DeploymentDetail,
+    DeploymentOut,
+    LinkOut,
+    ReleaseDetail,
+    ReleaseOut,
+)
 
 
 @dataclass
@@ -39,6 +47,7 @@ class LeadTime:
     commit_to_deploy: float | None
     merge_to_deploy: float | None
     pr_first_commit_to_deploy: float | None
+    service: str | None = None
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -141,6 +150,35 @@ def deployment_detail(session: Session, dep: Deployment) -> DeploymentDetail:
     )
 
 
+def median_lead_times(session: Session, deps: list[DeploymentOut]) -> dict[str, float | None]:
+    """Deployment id -> the median lead time of the commits it delivered (as its detail shows
+    them), for a page of deployments in a few queries."""
+    rows = repository.delivered_times(session, [d.id for d in deps if d.commit_count])
+    by_dep: dict[str, list[tuple[str, datetime | None]]] = {}
+    for dep_id, commit_id, committed_at in rows:
+        by_dep.setdefault(dep_id, []).append((commit_id, committed_at))
+    firsts: dict[frozenset[str], dict[str, tuple[datetime, str]]] = {}
+    result: dict[str, float | None] = {}
+    for dep in deps:
+        commits = by_dep.get(dep.id)
+        if not commits:
+            continue
+        envs = frozenset(
+            {dep.environment} if is_production(dep.environment) else PRODUCTION_ENVIRONMENTS
+        )
+        if envs not in firsts:
+            ids = sorted({c for rows_ in by_dep.values() for c, _ in rows_})
+            firsts[envs] = repository.first_deliveries(session, ids, envs)
+        values = [
+            s
+            for commit_id, committed in commits
+            for s in [_seconds(committed, firsts[envs].get(commit_id, (None,))[0])]
+            if s is not None
+        ]
+        result[dep.id] = median(values) if values else None
+    return result
+
+
 def _commit_out(commit, pr, first: tuple[datetime, str] | None) -> CommitLeadTime:  # type: ignore[no-untyped-def]
     at, dep_id = first if first else (None, None)
     return CommitLeadTime(
@@ -159,7 +197,80 @@ def _commit_out(commit, pr, first: tuple[datetime, str] | None) -> CommitLeadTim
     )
 
 
+def list_releases(
+    session: Session, *, service: str | None, limit: int, offset: int
+) -> tuple[list[ReleaseOut], int]:
+    """Releases, newest first."""
+    rows, total = repository.list_releases(session, service=service, limit=limit, offset=offset)
+    return [ReleaseOut.model_validate(r) for r in rows], total
+
+
+def release_detail(session: Session, release: Release) -> ReleaseDetail:
+    """A release with the deployments of its version, oldest first."""
+    deps = repository.deployments_of_version(session, release.service, release.version)
+    out = ReleaseOut.model_validate(release).model_dump()
+    return ReleaseDetail(**out, deployments=to_out(session, deps))
+
+
 # --- the scoreboard's read side ---
+
+
+@dataclass(frozen=True)
+class PeriodDeployment:
+    """A deployment as the scoreboard counts it: when, its status, and whether it failed (any
+    reason, once) or was rework; ``incidents`` are those it caused, with provenance."""
+
+    id: str
+    service: str
+    deployed_at: datetime
+    status: str
+    failed: bool
+    rework: bool
+    incidents: tuple[tuple[str, str], ...] = ()
+
+
+def period_deployments(
+    session: Session,
+    *,
+    service: str | None,
+    environment: str | None,
+    start: datetime,
+    end: datetime,
+) -> list[PeriodDeployment]:
+    """Deployments (any status) in [start, end) with their failure and rework flags, by the
+    same rules as ``failure_reasons`` and ``rework_of``, in three queries whatever the count."""
+    period: dict[str, Any] = {
+        "service": service,
+        "environment": environment,
+        "start": start,
+        "end": end,
+    }
+    rows = repository.period_rows(session, **period)
+    rolled = repository.period_rolled_back(session, **period)
+    caused: dict[str, list[tuple[str, str]]] = {}
+    rework: set[str] = set()
+    for link in repository.period_links(session, **period):
+        if link.kind == LinkKind.cause.value:
+            caused.setdefault(link.deployment_id, []).append((link.incident_id, link.provenance))
+        elif link.kind == LinkKind.rework.value:
+            rework.add(link.deployment_id)
+    return [
+        PeriodDeployment(
+            id=r.id,
+            service=r.service,
+            deployed_at=r.deployed_at,
+            status=r.status,
+            failed=r.status == "failed" or r.id in rolled or r.id in caused,
+            rework=r.id in rework,
+            incidents=tuple(caused.get(r.id, ())),
+        )
+        for r in rows
+    ]
+
+
+def a_catalogued_service(session: Session) -> str | None:
+    """The name of some service that has deployments and is in the catalogue, if any."""
+    return repository.a_catalogued_service(session)
 
 
 def deployments(
@@ -219,12 +330,22 @@ def lead_times(
     start: datetime | None,
     end: datetime | None,
     environments: list[str] | None = None,
+    services: list[str] | None = None,
+    per_service: bool = False,
 ) -> list[LeadTime]:
     """Per commit first delivered to production in [start, end): commit -> deploy, merge ->
-    deploy and pull request's first commit -> deploy."""
+    deploy and pull request's first commit -> deploy. ``services`` limits the deployments to
+    those services; ``per_service`` gives one row per commit and service that delivered it
+    (``LeadTime.service`` set), as if asked service by service, in one query."""
     envs = environments or sorted(PRODUCTION_ENVIRONMENTS)
     rows = repository.lead_time_rows(
-        session, service=service, environments=envs, start=start, end=end
+        session,
+        service=service,
+        environments=envs,
+        start=start,
+        end=end,
+        services=services,
+        per_service=per_service,
     )
     return [
         LeadTime(
@@ -233,9 +354,38 @@ def lead_times(
             commit_to_deploy=_seconds(r.committed_at or r.authored_at, r.deployed_at),
             merge_to_deploy=_seconds(r.merged_at, r.deployed_at),
             pr_first_commit_to_deploy=_seconds(r.first_commit_at or r.opened_at, r.deployed_at),
+            service=r.service if per_service else service,
         )
         for r in rows
     ]
+
+
+def commit_lead_seconds(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    environments: list[str],
+    services: list[str] | None = None,
+    per_service: bool = False,
+) -> list[tuple[str | None, datetime, float]]:
+    """(service or None, deployed at, commit -> deploy seconds) per commit first delivered in
+    [start, end): the same commits and seconds as ``lead_times``, without the pull request
+    times, for the scoreboard's hundreds of thousands of commits."""
+    rows = repository.commit_lead_rows(
+        session,
+        environments=environments,
+        start=start,
+        end=end,
+        services=services,
+        per_service=per_service,
+    )
+    out = []
+    for service, deployed_at, committed_at, authored_at in rows:
+        seconds = _seconds(committed_at or authored_at, deployed_at)
+        if seconds is not None:
+            out.append((service, deployed_at, seconds))
+    return out
 
 
 def median_lead_time(times: list[LeadTime]) -> float | None:

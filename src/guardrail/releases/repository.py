@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from guardrail.releases.models import (
     Artifact,
@@ -89,6 +89,8 @@ def deployments_waiting_for(session: Session, shas: list[str]) -> list[Deploymen
         found.update({d.id: d for d in rows})
     short = session.scalars(
         select(Deployment).where(
+            # Through the missing_sha index: without it every push scanned every deployment.
+            Deployment.missing_sha.is_not(None),
             Deployment.status == "success",
             Deployment.attribution != "complete",
             func.length(Deployment.missing_sha) < 40,
@@ -140,6 +142,83 @@ def list_deployments(
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query)), total
+
+
+def a_catalogued_service(session: Session) -> str | None:
+    return session.scalar(
+        select(Deployment.service).where(Deployment.service_id.is_not(None)).limit(1)
+    )
+
+
+def _period(
+    table: Any, service: str | None, environment: str | None, start: datetime, end: datetime
+) -> list[Any]:
+    where = [table.deployed_at >= start, table.deployed_at < end]
+    if service:
+        where.append(table.service == service)
+    if environment:
+        where.append(table.environment == environment)
+    return where
+
+
+def period_rows(
+    session: Session,
+    *,
+    service: str | None,
+    environment: str | None,
+    start: datetime,
+    end: datetime,
+) -> list[Any]:
+    """(id, service, deployed_at, status) of the deployments in [start, end), oldest first."""
+    return list(
+        session.execute(
+            select(Deployment.id, Deployment.service, Deployment.deployed_at, Deployment.status)
+            .where(*_period(Deployment, service, environment, start, end))
+            .order_by(Deployment.deployed_at, Deployment.id)
+        )
+    )
+
+
+def period_rolled_back(
+    session: Session,
+    *,
+    service: str | None,
+    environment: str | None,
+    start: datetime,
+    end: datetime,
+) -> dict[str, str]:
+    """Deployment in [start, end) -> the successful deployment that rolled it back, found by
+    a join rather than a list of ids (a period may hold tens of thousands)."""
+    rolled = aliased(Deployment)
+    rows = session.execute(
+        select(rolled.id, Deployment.id)
+        .join(Deployment, Deployment.rollback_of_id == rolled.id)
+        .where(Deployment.status == "success", *_period(rolled, service, environment, start, end))
+        .order_by(Deployment.deployed_at, Deployment.id)
+    )
+    result: dict[str, str] = {}
+    for rolled_id, by in rows:
+        result.setdefault(rolled_id, by)
+    return result
+
+
+def period_links(
+    session: Session,
+    *,
+    service: str | None,
+    environment: str | None,
+    start: datetime,
+    end: datetime,
+) -> list[DeploymentIncidentLink]:
+    """The incident links of the deployments in [start, end), oldest link first."""
+    return list(
+        session.scalars(
+            select(DeploymentIncidentLink)
+            .join(Deployment, Deployment.id == DeploymentIncidentLink.deployment_id)
+            .where(*_period(Deployment, service, environment, start, end))
+            .order_by(DeploymentIncidentLink.created_at, DeploymentIncidentLink.id)
+        )
+    )
 
 
 def environments_of(session: Session, service: str) -> list[str]:
@@ -236,6 +315,38 @@ def delivered_commits(
     return [(r[0], r[1]) for r in rows]
 
 
+def delivered_by_any(
+    session: Session, deployment_ids: list[str]
+) -> list[tuple[Commit, PullRequest | None]]:
+    """The commits any of ``deployment_ids`` delivered, each once, with their pull requests."""
+    found: dict[str, tuple[Commit, PullRequest | None]] = {}
+    for chunk in _chunks(deployment_ids):
+        rows = session.execute(
+            select(Commit, PullRequest)
+            .join(DeploymentCommit, DeploymentCommit.commit_id == Commit.id)
+            .outerjoin(PullRequest, PullRequest.id == Commit.pull_request_id)
+            .where(DeploymentCommit.deployment_id.in_(chunk))
+        )
+        for commit, pr in rows:
+            found.setdefault(commit.id, (commit, pr))
+    return list(found.values())
+
+
+def delivered_times(
+    session: Session, deployment_ids: list[str]
+) -> list[tuple[str, str, datetime | None]]:
+    """(deployment id, commit id, committed at) of what ``deployment_ids`` delivered."""
+    found: list[tuple[str, str, datetime | None]] = []
+    for chunk in _chunks(deployment_ids):
+        rows = session.execute(
+            select(DeploymentCommit.deployment_id, Commit.id, Commit.committed_at)
+            .join(Commit, Commit.id == DeploymentCommit.commit_id)
+            .where(DeploymentCommit.deployment_id.in_(chunk))
+        )
+        found.extend((r[0], r[1], r[2]) for r in rows)
+    return found
+
+
 def first_deliveries(
     session: Session, commit_ids: list[str], environments: Iterable[str]
 ) -> dict[str, tuple[datetime, str]]:
@@ -266,39 +377,116 @@ def lead_time_rows(
     environments: list[str],
     start: datetime | None,
     end: datetime | None,
+    services: list[str] | None = None,
+    per_service: bool = False,
 ) -> list[Any]:
     """Per commit: its times, its pull request's times, and its first production delivery,
-    for commits first delivered within [start, end)."""
-    first = (
-        select(
-            DeploymentCommit.commit_id.label("commit_id"),
-            func.min(Deployment.deployed_at).label("deployed_at"),
-        )
-        .join(Deployment, Deployment.id == DeploymentCommit.deployment_id)
-        .where(Deployment.status == "success", Deployment.environment.in_(environments))
-        .group_by(DeploymentCommit.commit_id)
-    )
-    if service:
-        first = first.where(Deployment.service == service)
-    sub = first.subquery()
+    for commits first delivered within [start, end); with ``per_service``, per commit and
+    service (the first delivery by that service's deployments), with a ``service`` column.
+
+    The period filters the deliveries first (an indexed range on deployments), and a commit some
+    matching deployment delivered before ``start`` is left out, so the cost follows the period,
+    not the whole history.
+    """
+    sub = _first_deliveries(service, environments, start, end, services, per_service)
+    columns = [
+        Commit.sha,
+        Commit.committed_at,
+        Commit.authored_at,
+        PullRequest.merged_at,
+        PullRequest.first_commit_at,
+        PullRequest.opened_at,
+        sub.c.deployed_at,
+    ]
+    if per_service:
+        columns.append(sub.c.service)
     query = (
-        select(
-            Commit.sha,
-            Commit.committed_at,
-            Commit.authored_at,
-            PullRequest.merged_at,
-            PullRequest.first_commit_at,
-            PullRequest.opened_at,
-            sub.c.deployed_at,
-        )
+        select(*columns)
         .join(sub, sub.c.commit_id == Commit.id)
         .outerjoin(PullRequest, PullRequest.id == Commit.pull_request_id)
     )
-    if start:
-        query = query.where(sub.c.deployed_at >= start)
-    if end:
-        query = query.where(sub.c.deployed_at < end)
     return list(session.execute(query))
+
+
+def commit_lead_rows(
+    session: Session,
+    *,
+    environments: list[str],
+    start: datetime,
+    end: datetime,
+    services: list[str] | None,
+    per_service: bool,
+) -> list[Any]:
+    """(service or None, first delivery, committed, authored) per commit (and service) first
+    delivered within [start, end): the columns the scoreboard needs and no more."""
+    sub = _first_deliveries(None, environments, start, end, services, per_service)
+    service = sub.c.service if per_service else literal(None).label("service")
+    query = select(service, sub.c.deployed_at, Commit.committed_at, Commit.authored_at).join(
+        sub, sub.c.commit_id == Commit.id
+    )
+    return list(session.execute(query))
+
+
+def _first_deliveries(
+    service: str | None,
+    environments: list[str],
+    start: datetime | None,
+    end: datetime | None,
+    services: list[str] | None,
+    per_service: bool,
+) -> Any:
+    """commit_id (, service), deployed_at: each commit's first matching delivery in the period."""
+    matching = [Deployment.status == "success", Deployment.environment.in_(environments)]
+    if service:
+        matching.append(Deployment.service == service)
+    if services is not None:
+        matching.append(Deployment.service.in_(services))
+    if start:
+        matching.append(Deployment.deployed_at >= start)
+    if end:
+        matching.append(Deployment.deployed_at < end)
+    keys = [DeploymentCommit.commit_id.label("commit_id")]
+    if per_service:
+        keys.append(Deployment.service.label("service"))
+    first = (
+        select(*keys, func.min(Deployment.deployed_at).label("deployed_at"))
+        .join(Deployment, Deployment.id == DeploymentCommit.deployment_id)
+        .where(*matching)
+        .group_by(*keys)
+    )
+    if start:
+        first = first.where(~_delivered_before(start, environments, service, per_service).exists())
+    return first.subquery()
+
+
+def _delivered_before(
+    start: datetime, environments: list[str], service: str | None, per_service: bool
+) -> Any:
+    """A matching delivery of the outer query's commit (by its service) before ``start``.
+
+    The commit's few deliveries are found by its index, then each deployment by its key. The
+    deployment's service and environment are wrapped so no planner walks instead every
+    earlier deployment of the service for each commit (SQLite chose that, quadratic in
+    history).
+    """
+    earlier = aliased(DeploymentCommit)
+    earlier_dep = aliased(Deployment)
+    dep_service = func.coalesce(earlier_dep.service, "")
+    query = (
+        select(earlier.commit_id)
+        .join(earlier_dep, earlier_dep.id == earlier.deployment_id)
+        .where(
+            earlier.commit_id == DeploymentCommit.commit_id,
+            earlier_dep.status == "success",
+            func.coalesce(earlier_dep.environment, "").in_(environments),
+            earlier_dep.deployed_at < start,
+        )
+    )
+    if service:
+        query = query.where(dep_service == service)
+    if per_service:
+        query = query.where(dep_service == Deployment.service)
+    return query
 
 
 # --- pull requests, pipeline runs, releases, artifacts ---
@@ -359,6 +547,23 @@ def release_by_key(session: Session, key: str) -> Release | None:
     return session.scalars(select(Release).where(Release.key == key)).first()
 
 
+def release(session: Session, release_id: str) -> Release | None:
+    return session.get(Release, release_id)
+
+
+def list_releases(
+    session: Session, *, service: str | None, limit: int, offset: int
+) -> tuple[list[Release], int]:
+    """Releases, newest first (published, else created)."""
+    query = select(Release)
+    if service:
+        query = query.where(Release.service == service)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    newest = func.coalesce(Release.published_at, Release.created_at)
+    query = query.order_by(newest.desc(), Release.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(query)), total
+
+
 def releases_of(session: Session, service: str, version: str) -> list[Release]:
     return list(
         session.scalars(
@@ -376,7 +581,7 @@ def deployments_of_version(session: Session, service: str, version: str) -> list
         session.scalars(
             select(Deployment)
             .where(Deployment.service == service, Deployment.version == version)
-            .order_by(Deployment.deployed_at)
+            .order_by(Deployment.deployed_at, Deployment.id)
         )
     )
 

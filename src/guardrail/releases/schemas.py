@@ -110,3 +110,40 @@ class DeploymentDetail(DeploymentOut):
     links: list[LinkOut] = []
     rolled_back_by: str | None = None
     releases: list[str] = []
+
+
+class ReleaseCreate(BaseModel):
+    """A release a pipeline or a person names: the deployments of ``version`` of ``service``.
+
+    ``key`` makes it idempotent (default: built from service and version).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(min_length=1, max_length=63)
+    version: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="", max_length=300)
+    body: str = Field(default="", max_length=100_000)
+    repository: str = Field(default="", max_length=200)
+    published_at: datetime | None = None
+    url: str | None = Field(default=None, max_length=2000)
+    key: str | None = Field(default=None, max_length=200)
+
+
+class ReleaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    key: str
+    service: str
+    repository: str
+    version: str
+    name: str
+    body: str
+    published_at: datetime | None
+    url: str | None
+    created_at: datetime
+
+
+class ReleaseDetail(ReleaseOut):
+    deployments: list[DeploymentOut] = []

@@ -1,25 +1,31 @@
-"""Deployments (recorded or derived from events), their failure and rework links to incidents,
-and the ``root cause: <sha>`` references incidents make."""
+"""Deployments (recorded or derived from events), their failure and rework links to incidents
+(including rework an emergency change naming an incident implies), the ``root cause: <sha>``
+references incidents make, and releases named by pipelines and people."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from guardrail.audit import service as audit_service
+from guardrail.changes import service as changes
+from guardrail.changes.enums import ChangeType
 from guardrail.cmdb import service as cmdb
 from guardrail.errors import InvalidInput, NotFound
+from guardrail.incidents import service as incidents
 from guardrail.kit.context import Actor
 from guardrail.kit.time import utcnow
 from guardrail.releases import attribution, repository
 from guardrail.releases.enums import DeploymentStatus, LinkKind, Provenance, is_production
 from guardrail.releases.facts import DeploymentFact
-from guardrail.releases.models import Deployment, DeploymentIncidentLink
-from guardrail.releases.schemas import DeploymentRecord
+from guardrail.releases.models import Deployment, DeploymentIncidentLink, Release
+from guardrail.releases.schemas import DeploymentRecord, ReleaseCreate
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
+_INCIDENT_REF = re.compile(r"\binc_[0-9a-z]{26}\b")
 _ROOT_CAUSE = re.compile(r"root[\s_-]*cause\s*[:=]\s*(dep_[0-9a-z]{26}|[0-9a-f]{7,40})\b", re.I)
 # A stronger provenance replaces a weaker one on the same link; never the other way round.
 _STRENGTH = {
@@ -92,6 +98,7 @@ def apply_deployment(
         session.add(dep)
     before = None if created else snapshot(dep)
     was_success, old_at = dep.status == "success" and not created, dep.deployed_at
+    old_change = None if created else dep.change_id
     _merge(dep, fact)
     if rollback_of is not None:
         dep.rollback_of_id = rollback_of.id
@@ -106,7 +113,42 @@ def apply_deployment(
         audit_service.record(
             session, actor, action, "deployment", dep.id, before=before, after=after
         )
+    if dep.change_id and dep.change_id != old_change:
+        link_emergency_rework(session, actor, dep)
     return dep
+
+
+def link_emergency_rework(
+    session: Session, actor: Actor, dep: Deployment
+) -> list[DeploymentIncidentLink]:
+    """Mark ``dep`` as rework for each incident its authorising change names, when that change
+    is an emergency change (provenance ``emergency_change``; the note names the change)."""
+    try:
+        change = changes.get_change(session, dep.change_id or "")
+    except NotFound:
+        return []  # a change this database does not know: nothing to follow
+    if change.type != ChangeType.emergency.value:
+        return []
+    links = []
+    for incident_id in incidents_named(change.title, change.description, *change.links.values()):
+        try:
+            incidents.get_incident(session, incident_id)
+        except NotFound:
+            continue  # a reference to an incident that does not exist here is not evidence
+        note = f"emergency change {change.id} names {incident_id}"
+        links.append(
+            link_rework(session, actor, dep.id, incident_id, Provenance.emergency_change, note)
+        )
+    return links
+
+
+def incidents_named(*texts: str) -> list[str]:
+    """The incident ids (``inc_…``) the texts mention, each once, in order of first mention."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for ref in _INCIDENT_REF.findall(text or ""):
+            found.setdefault(ref, None)
+    return list(found)
 
 
 def _merge(dep: Deployment, fact: DeploymentFact) -> None:
@@ -319,3 +361,52 @@ def _resolve(session: Session, ref: str) -> list[Deployment]:
         if first:
             return list(first.values())
     return repository.deployments_with_sha_prefix(session, ref)
+
+
+# --- releases ---
+
+
+def create_release(session: Session, actor: Actor, data: ReleaseCreate) -> tuple[Release, bool]:
+    """Name a release of a service's version; the same key again updates it. True if created."""
+    name = service_slug(data.service)
+    if not name:
+        raise InvalidInput("name the service with letters or digits, e.g. --service checkout")
+    key = f"api:{data.key or f'{name}:{data.version}'}"
+    row = repository.release_by_key(session, key)
+    created = row is None
+    before = None if row is None else _release_view(row)
+    if row is None:
+        row = Release(key=key, service=name, version=data.version)
+        session.add(row)
+    row.version, row.name, row.body = data.version, data.name, data.body
+    row.repository = data.repository or row.repository
+    row.published_at = data.published_at or row.published_at
+    row.url = data.url or row.url
+    session.flush()
+    after = _release_view(row)
+    if before != after:
+        action = "release.create" if created else "release.update"
+        audit_service.record(session, actor, action, "release", row.id, before=before, after=after)
+    return row, created
+
+
+def _release_view(row: Release) -> dict[str, Any]:
+    return {
+        "service": row.service,
+        "version": row.version,
+        "name": row.name,
+        "repository": row.repository,
+        "published_at": row.published_at,
+        "url": row.url,
+        "body_sha256": hashlib.sha256((row.body or "").encode()).hexdigest(),
+    }
+
+
+def get_release(session: Session, release_id: str) -> Release:
+    """One release by id."""
+    row = repository.release(session, release_id)
+    if row is None:
+        raise NotFound(
+            f"there is no release {release_id!r}; list them with `guardrail release list`"
+        )
+    return row

@@ -46,6 +46,18 @@ def environment() -> Environment:
     return env
 
 
+def warm_templates() -> int:
+    """Compile every template now (a cold page otherwise pays for it); how many were compiled.
+
+    The environment and its compiled templates are shared by the whole process, so this costs
+    once per process however many apps it builds."""
+    env = environment()
+    names = env.list_templates(filter_func=lambda name: name.endswith(".html"))
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def static_url(path: str) -> str:
     """The URL of a file under web/static; the version busts caches on upgrade."""
     return f"/static/{path}?v={__version__}"

@@ -12,7 +12,7 @@ from guardrail.identity.enums import Role
 from guardrail.integrations.outbound.pipelines import service as pipelines
 from guardrail.kit.context import Actor
 from guardrail.kit.pagination import MAX_LIMIT, Page
-from guardrail.releases import canary, canary_sources, reports
+from guardrail.releases import canary, canary_sources, notes, reports
 from guardrail.releases import service as releases
 from guardrail.releases.enums import DeploymentStatus, LinkKind
 from guardrail.releases.schemas import (
@@ -21,6 +21,9 @@ from guardrail.releases.schemas import (
     DeploymentRecord,
     LinkCreate,
     LinkOut,
+    ReleaseCreate,
+    ReleaseDetail,
+    ReleaseOut,
 )
 from guardrail.store.session import Database
 
@@ -130,6 +133,58 @@ def unlink(
         releases.get_deployment(session, deployment_id)
         releases.unlink(session, actor, deployment_id, incident_id, kind)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/releases", summary="Name a release (the deployments of a version)")
+def create_release(
+    data: ReleaseCreate,
+    response: Response,
+    db: Database = Depends(get_db),
+    actor: Actor = Depends(require(Role.pipeline)),
+) -> ReleaseOut:
+    """Create a release of a service's version (201), or update the one with the same key (200)."""
+    with db.unit_of_work() as session:
+        row, created = releases.create_release(session, actor, data)
+        response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return ReleaseOut.model_validate(row)
+
+
+@router.get("/releases", summary="List releases")
+def list_releases(
+    service: str | None = Query(None, max_length=63),
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+    db: Database = Depends(get_db),
+    _: Actor = Depends(require(Role.viewer)),
+) -> Page[ReleaseOut]:
+    """Releases, newest first."""
+    with db.reader() as session:
+        rows, total = reports.list_releases(session, service=service, limit=limit, offset=offset)
+    return Page(items=rows, total=total, limit=limit, offset=offset)
+
+
+@router.get("/releases/{release_id}", summary="Get a release with its deployments")
+def get_release(
+    release_id: str, db: Database = Depends(get_db), _: Actor = Depends(require(Role.viewer))
+) -> ReleaseDetail:
+    """One release and the deployments of its version."""
+    with db.reader() as session:
+        return reports.release_detail(session, releases.get_release(session, release_id))
+
+
+@router.get(
+    "/releases/{release_id}/notes",
+    summary="A release's notes as Markdown",
+    response_class=Response,
+    responses={200: {"content": {"text/markdown": {}}}},
+)
+def release_notes(
+    release_id: str, db: Database = Depends(get_db), _: Actor = Depends(require(Role.viewer))
+) -> Response:
+    """Notes generated from the commits the release's deployments delivered (Markdown)."""
+    with db.reader() as session:
+        text = notes.to_markdown(notes.build(session, releases.get_release(session, release_id)))
+    return Response(text, media_type="text/markdown; charset=utf-8")
 
 
 class LeadTimeOut(BaseModel):

@@ -3,9 +3,13 @@ filtered by team, service, environment and period, and the services' DORA figure
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from pydantic import ValidationError
 
 from guardrail.cmdb import service as cmdb
@@ -18,11 +22,12 @@ from guardrail.metrics import service as metrics
 from guardrail.metrics.schemas import Metric, ScopeIn
 from guardrail.store.session import Database
 from guardrail.web.charts import sparkline
-from guardrail.web.render import render
+from guardrail.web.render import render, warm_templates
 from guardrail.web.routing import web_router
 from guardrail.web.session import signed_in
 
 router = web_router()
+log = logging.getLogger("guardrail.web")
 
 TIERS = (1, 2, 3, 4)
 PERIODS = ("7d", "30d", "90d")
@@ -66,6 +71,47 @@ def home(
     elapsed = (time.perf_counter() - started) * 1000
     response.headers["Server-Timing"] = f'app;desc="scoreboard";dur={elapsed:.1f}'
     return response
+
+
+@asynccontextmanager
+async def warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """At startup, so the first visitor does not pay for set-up: one service's board is computed
+    (not cached) before serving, which sets up the statements and mappers every board uses (a
+    few indexed reads, done before any request so it never holds locks beside other work); the
+    OpenAPI document and the templates are built in the background (about 2 s, no database)."""
+    db: Database | None = getattr(app.state, "db", None)
+    if db is not None:
+        _warm_board(db)
+    threading.Thread(target=_warm_rest, args=(app,), name="guardrail-warm", daemon=True).start()
+    yield
+
+
+def _warm_board(db: Database) -> None:
+    started = time.perf_counter()
+    try:
+        built = metrics.warm(db)
+    except Exception:  # warming is an optimisation; a failure must not stop the server
+        log.debug("warming the scoreboard failed", exc_info=True)
+        return
+    elapsed = (time.perf_counter() - started) * 1000
+    log.debug("warmed %d board in %.0f ms", built, elapsed)
+
+
+def _warm_rest(app: FastAPI) -> None:
+    started = time.perf_counter()
+    try:
+        # The request middleware names each request by its route template, read from the
+        # OpenAPI schema, which FastAPI builds on first use: about 1.5 s for the first request.
+        app.openapi()
+        templates = warm_templates()
+    except Exception:  # as above
+        log.debug("warming the pages failed", exc_info=True)
+        return
+    elapsed = (time.perf_counter() - started) * 1000
+    log.debug("warmed the OpenAPI document and %d templates in %.0f ms", templates, elapsed)
+
+
+router.lifespan_context = warm_up
 
 
 def _scope(team: str | None, service: str | None, env: str, since: str) -> ScopeIn:

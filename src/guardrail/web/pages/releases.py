@@ -1,16 +1,16 @@
-"""Releases: deployments with their commits and lead times, and one deployment's page."""
+"""Releases: deployments with their commits and lead times, one deployment's page, and one
+release's page with its generated notes."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from statistics import median
 from typing import Any
 
 from fastapi import Depends, Query, Request, Response
 
 from guardrail.kit.context import Actor
 from guardrail.kit.time import utcnow
-from guardrail.releases import reports
+from guardrail.releases import notes, reports
 from guardrail.releases import service as releases
 from guardrail.store.session import Database
 from guardrail.web.render import render
@@ -20,6 +20,7 @@ from guardrail.web.session import signed_in
 router = web_router()
 
 PAGE_SIZE = 25
+RECENT_RELEASES = 10
 WINDOW_DAYS = 30
 
 
@@ -61,6 +62,9 @@ def deployment_list(
             session, service=service, start=end - timedelta(days=WINDOW_DAYS), end=end
         )
         medians = _median_by_deployment(session, items)
+        recent, _total = reports.list_releases(
+            session, service=service, limit=RECENT_RELEASES, offset=0
+        )
     context: dict[str, Any] = {
         "deployments": items,
         "total": total,
@@ -68,6 +72,7 @@ def deployment_list(
         "pages": max(1, -(-total // PAGE_SIZE)),
         "selected": {"service": service or "", "environment": environment or ""},
         "medians": medians,
+        "releases": recent,
         "window_days": WINDOW_DAYS,
         "window_commits": len(times),
         "window_median": duration(reports.median_lead_time(times)),
@@ -78,15 +83,8 @@ def deployment_list(
 
 def _median_by_deployment(session: Any, items: list[Any]) -> dict[str, str]:
     """Median commit lead time of each listed deployment's commits."""
-    result = {}
-    for item in items:
-        if item.commit_count:
-            detail = reports.deployment_detail(session, releases.get_deployment(session, item.id))
-            values = [
-                c.lead_time_seconds for c in detail.commits if c.lead_time_seconds is not None
-            ]
-            result[item.id] = duration(median(values)) if values else "—"
-    return result
+    medians = reports.median_lead_times(session, items)
+    return {dep_id: duration(value) for dep_id, value in medians.items()}
 
 
 @router.get("/releases/deployments/{deployment_id}")
@@ -98,3 +96,16 @@ def deployment_page(
     with db.reader() as session:
         detail = reports.deployment_detail(session, releases.get_deployment(session, deployment_id))
     return render(request, "releases/detail.html", {"dep": detail, "duration": duration})
+
+
+@router.get("/releases/{release_id}")
+def release_page(request: Request, release_id: str, _: Actor = Depends(signed_in())) -> Response:
+    """One release: its deployments and the notes generated from what they delivered."""
+    db: Database = request.app.state.db
+    with db.reader() as session:
+        release = releases.get_release(session, release_id)
+        built = notes.build(session, release)
+        markdown = notes.to_markdown(built)
+        deployments = reports.to_out(session, built.deployments)
+    context = {"release": release, "notes": built, "markdown": markdown, "deps": deployments}
+    return render(request, "releases/release.html", context)
