@@ -3,15 +3,17 @@
 Run on demand (not a test; it prints figures):
 
     .venv/bin/python benchmarks/alerts_intake.py [--batches 200] [--pd-events 2000]
-        [--concurrency 8] [--workers 1] [--databases sqlite,postgresql]
+        [--concurrency 8] [--workers 1] [--access-log] [--databases sqlite,postgresql]
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Per database it creates a fresh database (SQLite file in a temp directory; PostgreSQL database
 ``guardrail_bench_alerts``, dropped at the end), migrates it, creates a service, an Alertmanager and
 a PagerDuty integration, and serves ``guardrail.api.app:create_app`` with uvicorn (``--workers``
-processes, default 1, apart from the client). A bare asyncio HTTP/1.1 client (keep-alive
-connections, requests built up front, so that the client costs little of the shared CPU) then
-posts, with C requests in flight:
+processes, default 1, apart from the client; ``--access-log`` serves
+``create_server_process_app`` at log level INFO, so every request writes its access log line as
+under ``guardrail serve``). A bare asyncio HTTP/1.1 client (keep-alive connections, requests
+built up front, so that the client costs little of the shared CPU) then posts, with C requests in
+flight:
 
 - Alertmanager: B notifications of 100 alerts each (distinct fingerprints, 10 alert names), then
   every 10th notification again byte for byte (a replay: 2xx, and nothing new stored);
@@ -20,10 +22,11 @@ posts, with C requests in flight:
 
 Malformed requests to each endpoint warm the server up first (400, nothing stored, not measured).
 Reported: alerts/s acknowledged (alerts in 2xx answers / wall time), request p50/p99, and the
-server processes' CPU time per request (steady under a shared machine's noise). Then the
-worker drains the stored deliveries in-process and the benchmark COUNTS: stored deliveries must
-equal distinct bodies sent, and stored alerts must equal distinct fingerprints / dedup keys
-(every alert stored exactly once). Exit status 1 if any answer was not 2xx or any count is off.
+server processes' CPU time per request (steadier than the rates under a shared machine's noise),
+and the load average before and after the requests. Then the worker drains the stored deliveries
+in-process and the benchmark COUNTS: stored deliveries must equal distinct bodies sent, and
+stored alerts must equal distinct fingerprints / dedup keys (every alert stored exactly once).
+Exit status 1 if any answer was not 2xx or any count is off.
 """
 
 from __future__ import annotations
@@ -118,17 +121,23 @@ def prepare(url: str) -> tuple[dict[str, str], dict[str, str]]:
     return {"id": am.id, "secret": am.secret}, {"routing_key": pd.routing_key or ""}
 
 
-def serve(url: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def serve(
+    url: str, workdir: Path, workers: int, access_log: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "GUARDRAIL_DATABASE_URL": url, "GUARDRAIL_LOG_LEVEL": "WARNING"}
+    level = "INFO" if access_log else "WARNING"
+    env = {**os.environ, "GUARDRAIL_DATABASE_URL": url, "GUARDRAIL_LOG_LEVEL": level}
     log = (workdir / f"uvicorn-{port}.log").open("wb")
+    # With --access-log, each process sets up logging as `guardrail serve --processes N` does
+    # and writes guardrail's access log line per request (to the log file in the temp dir).
+    factory = "create_server_process_app" if access_log else "create_app"
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
             "--factory",
-            "guardrail.api.app:create_app",
+            f"guardrail.api.app:{factory}",
             "--host",
             "127.0.0.1",
             "--port",
@@ -305,7 +314,8 @@ def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool
     bodies = am_bodies(opts.batches, run_id)
     replays = bodies[::10]
     pd_list, pd_keys = pd_bodies(opts.pd_events, pd["routing_key"], run_id, random.Random(7))
-    proc, base = serve(url, workdir, opts.workers)
+    proc, base = serve(url, workdir, opts.workers, opts.access_log)
+    load_before = os.getloadavg()[0]
     try:
         auth = {"Authorization": f"Bearer {am['secret']}", "Content-Type": "application/json"}
         # Warm-up (not measured): malformed bodies load every code path and store nothing.
@@ -339,6 +349,7 @@ def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
+    load_after = os.getloadavg()[0]
     stored_events, _ = counts(url)
     jobs, drain_seconds = drain(url)
     _, stored_alerts = counts(url)
@@ -352,6 +363,7 @@ def bench(label: str, url: str, opts: argparse.Namespace, workdir: Path) -> bool
             f"p50 {run.pct(0.5):7.1f} ms p99 {run.pct(0.99):7.1f} ms non-2xx {run.non_2xx}; "
             f"server CPU {1000 * run.server_cpu / max(run.requests, 1):.2f} ms/req"
         )
+    print(f"{label:10} load average (1 min) {load_before:.1f} before, {load_after:.1f} after")
     for error in (am_run.errors + pd_run.errors)[:3]:
         print(f"{label:10} first non-2xx: {error}")
     processed = opts.batches * 100 + distinct_pd_bodies
@@ -377,13 +389,18 @@ def main() -> int:
     parser.add_argument("--pd-events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="serve with the access log at INFO, as in production",
+    )
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     opts = parser.parse_args()
     print(
         f"cores: {os.cpu_count()}; python {sys.version.split()[0]}; batches {opts.batches} x 100, "
         f"pagerduty events {opts.pd_events}, concurrency {opts.concurrency}, "
-        f"server processes {opts.workers}"
+        f"server processes {opts.workers}, access log {'on' if opts.access_log else 'off'}"
     )
     ok = True
     with tempfile.TemporaryDirectory() as tmp:

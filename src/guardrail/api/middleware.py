@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import Request
-from starlette.routing import compile_path
+from starlette.routing import BaseRoute, Match, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guardrail.api.problems import problem
@@ -22,6 +22,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Inbound webhooks and the web forms carry their own content types.
 _JSON_ONLY_PREFIXES = ("/api/",)
+_MAX_CACHED_PATHS = 4096
+_UNMATCHED = "unmatched"
 
 
 class HttpMetrics:
@@ -57,10 +59,14 @@ class RequestMiddleware:
         metrics: HttpMetrics,
         max_body_bytes: int,
         openapi: Callable[[], dict[str, Any]],
+        first: Sequence[BaseRoute] = (),
     ) -> None:
         self.app = app
+        self.first = tuple(first)
         self.openapi = openapi
         self._templates: list[tuple[re.Pattern[str], str]] | None = None
+        self._by_path: dict[str, str] = {}
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.metrics = metrics
         self.max_body = max_body_bytes
 
@@ -101,19 +107,30 @@ class RequestMiddleware:
             return message
 
         try:
-            await self.app(scope, limited_receive, send)
+            await self._handler(scope)(scope, limited_receive, send)
         except _TooLarge:
             response = problem(Request(scope), 413, self._too_large_detail())
             await response(scope, receive, send)
 
+    def _handler(self, scope: Scope) -> ASGIApp:
+        """The first route that fully matches, else the app (whose router has these routes too,
+        so another method still gets its 405). For one-event requests such as PagerDuty's, the
+        app's router costs more than the endpoint; an error still reaches the app's handlers."""
+        for route in self.first:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child_scope)
+                scope["route"] = route  # as Starlette's router does; metrics label by it
+                return route.handle
+        return self.app
+
     def _refuse(self, scope: Scope) -> Any:
-        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        length = headers.get("content-length")
+        length, ctype, chunked = _body_headers(scope["headers"])
         if length and length.isdigit() and int(length) > self.max_body:
             return problem(Request(scope), 413, self._too_large_detail())
         if scope["method"] in _BODY_METHODS and scope["path"].startswith(_JSON_ONLY_PREFIXES):
-            ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-            has_body = (length and length != "0") or "transfer-encoding" in headers
+            ctype = ctype.split(";")[0].strip().lower()
+            has_body = (length and length != "0") or chunked
             if has_body and ctype != "application/json" and not ctype.endswith("+json"):
                 return problem(
                     Request(scope),
@@ -136,6 +153,18 @@ class RequestMiddleware:
 
     def _template(self, scope: Scope) -> str:
         """The route's path template, so that metrics have one series per route, not per id."""
+        path = scope["path"]
+        template = self._by_path.get(path)
+        if template is None:
+            template = self._find_template(scope)
+            if template == _UNMATCHED:
+                return template  # the same path may match a route for another method
+            if len(self._by_path) >= _MAX_CACHED_PATHS:
+                self._by_path.clear()  # paths with ids are many; keep the memory bounded
+            self._by_path[path] = template
+        return template
+
+    def _find_template(self, scope: Scope) -> str:
         if scope["path"].startswith("/static/"):
             return "/static"
         if self._templates is None:
@@ -147,17 +176,39 @@ class RequestMiddleware:
                 return template
         # Web pages are left out of the OpenAPI document; their routes have no prefix.
         route = scope.get("route")
-        return str(getattr(route, "path", None) or "unmatched")
+        return str(getattr(route, "path", None) or _UNMATCHED)
 
     def _observe(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:
-        template = self._template(scope)
         method = scope["method"]
-        self.metrics.requests.labels(method, template, str(status)).inc()
-        self.metrics.latency.labels(method, template).observe(seconds)
-        log.info(
-            "%s %s %s",
-            method,
-            scope["path"],
-            status,
-            extra={"request_id": request_id, "duration_ms": round(seconds * 1000, 2)},
-        )
+        key = (method, self._template(scope), status)
+        series = self._series.get(key)
+        if series is None:
+            # The labelled children are looked up once per (method, route, status), not per request.
+            series = self._series[key] = (
+                self.metrics.requests.labels(method, key[1], str(status)),
+                self.metrics.latency.labels(method, key[1]),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "%s %s %s",
+                method,
+                scope["path"],
+                status,
+                extra={"request_id": request_id, "duration_ms": round(seconds * 1000, 2)},
+            )
+
+
+def _body_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, str, bool]:
+    """Content-Length, Content-Type and whether the body is chunked, in one pass over the raw
+    headers (ASGI servers send their names in lower case)."""
+    length, ctype, chunked = None, "", False
+    for name, value in headers:
+        if name == b"content-length":
+            length = value.decode("latin-1")
+        elif name == b"content-type":
+            ctype = value.decode("latin-1")
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, ctype, chunked

@@ -6,35 +6,42 @@ PagerDuty's own shapes (202 ``{"status": "success", "message": "Event processed"
 ``routing_key`` names the guardrail integration; an unknown key is refused with 400 like PagerDuty.
 A 202 goes out only after the commit that stores the event (group commit: see the inbound core's
 ``batch``); a small event is checked on the event loop, parsed once.
+
+The two endpoints are bare ASGI apps on Starlette routes, not FastAPI operations, and the request
+middleware tries these routes before the app's router: a sender posts one event per request, and
+FastAPI's routing and request handling (dependency solving, the request object, the response
+class) cost more CPU than checking and storing the event. The middleware still gives them a
+request id, the body limit, metrics and the access log; an unexpected error still answers 500
+problem+json through the app's handlers. Being outside FastAPI, they are not in /openapi.json
+(PagerDuty's own Events API v2 specification describes them).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from guardrail.integrations.inbound.core import service as inbound
 from guardrail.integrations.inbound.core.batch import GroupCommit
 from guardrail.integrations.inbound.core.payload import body_digest
-from guardrail.integrations.inbound.core.routing import Route, cached
+from guardrail.integrations.inbound.core.routing import Route as RoutingKeyRoute
+from guardrail.integrations.inbound.core.routing import cached
 from guardrail.integrations.inbound.core.store import Pending
 from guardrail.integrations.inbound.core.types import BadDelivery, Delivery, Described
 from guardrail.integrations.inbound.pagerduty import validate
 from guardrail.integrations.inbound.pagerduty.source import CHANGE_HEADER, NAME
 from guardrail.store.session import Database
 
-router = APIRouter(tags=["pagerduty"])
-
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid event (PagerDuty's shape: status, message, errors)"},
-    413: {"description": "Body over 512 KB"},
-}
 # Checking a small event costs microseconds: done on the event loop. Big bodies go to a thread.
 _INLINE_BYTES = 64 * 1024
-_KEPT_HEADERS = ("content-type", "user-agent")
+_KEPT_HEADERS = (b"content-type", b"user-agent")
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 Answer = tuple[dict[str, Any], int]
 
@@ -57,14 +64,14 @@ def _check(body: bytes, change: bool) -> validate.Checked | Answer:
     return _invalid(checked.errors) if checked.errors else checked
 
 
-def _lookup(db: Database, routing_key: str) -> Route | None:
+def _lookup(db: Database, routing_key: str) -> RoutingKeyRoute | None:
     with db.reader() as session:
         return inbound.route_for(session, NAME, routing_key)
 
 
-def _writer(request: Request) -> GroupCommit:
+def _writer(scope: Scope) -> GroupCommit:
     # One per app, made on first use (no await in between, so concurrent requests share it).
-    state = request.app.state
+    state = scope["app"].state
     writer: GroupCommit | None = getattr(state, "inbound_writer", None)
     if writer is None:
         writer = state.inbound_writer = GroupCommit(state.db)
@@ -72,27 +79,30 @@ def _writer(request: Request) -> GroupCommit:
 
 
 def _pending(
-    request: Request, checked: validate.Checked, route: Route, body: bytes, *, change: bool
+    scope: Scope, checked: validate.Checked, route: RoutingKeyRoute, body: bytes, *, change: bool
 ) -> Pending:
     # What the source's ``describe`` says, from the event already checked (parsing it again
     # would double the cost of the check).
     kind = "change" if change else str(checked.data["event_action"])
     described = Described(event_type=f"pagerduty.{kind}", dedup_key=body_digest(body))
-    headers = {h: v for h in _KEPT_HEADERS if (v := request.headers.get(h)) is not None}
+    headers = {
+        name.decode(): value.decode("latin-1")
+        for name, value in scope["headers"]
+        if name in _KEPT_HEADERS
+    }
     if change:
         headers[CHANGE_HEADER] = "change"
     return inbound.pending(NAME, route.integration_id, described, Delivery(headers, body))
 
 
-async def _intake(request: Request, *, change: bool) -> Answer:
-    body = await request.body()
+async def _intake(scope: Scope, body: bytes, *, change: bool) -> Answer:
     if len(body) <= _INLINE_BYTES:
         checked = _check(body, change)
     else:
         checked = await run_in_threadpool(_check, body, change)
     if not isinstance(checked, validate.Checked):
         return checked
-    db: Database = request.app.state.db
+    db: Database = scope["app"].state.db
     key = checked.data["routing_key"]
     route = cached(db.engine, key) or await run_in_threadpool(_lookup, db, key)
     if route is None or route.type != NAME:
@@ -100,37 +110,48 @@ async def _intake(request: Request, *, change: bool) -> Answer:
     if change and route.service_id is None:
         return _invalid(["This routing key's integration names no service; change events need one"])
     try:
-        pending = _pending(request, checked, route, body, change=change)
+        pending = _pending(scope, checked, route, body, change=change)
     except BadDelivery as exc:
         return _invalid(list(exc.extra.get("errors") or [exc.detail]))
-    await _writer(request).store(pending)  # returns after the commit that holds the event
+    await _writer(scope).store(pending)  # returns after the commit that holds the event
     if change:
         return {"status": "success", "message": "Change event processed"}, 202
     return {"status": "success", "message": "Event processed", "dedup_key": checked.dedup_key}, 202
 
 
-async def _answer(request: Request, *, change: bool) -> JSONResponse:
-    answer, status = await _intake(request, change=change)
-    return JSONResponse(answer, status_code=status)
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client went away first."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-@router.post(
-    "/v2/enqueue",
-    status_code=202,
-    summary="PagerDuty Events API v2: alert event",
-    responses=_RESPONSES,
-)
-async def enqueue(request: Request) -> JSONResponse:
-    """Trigger, acknowledge or resolve an alert by dedup_key; stored once, processed after."""
-    return await _answer(request, change=False)
+class _EventsEndpoint:
+    """One of the two PagerDuty endpoints, as a bare ASGI app: read, check, store, answer."""
+
+    def __init__(self, *, change: bool) -> None:
+        self.change = change
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+        if body is None:
+            return
+        answer, status = await _intake(scope, body, change=self.change)
+        content = _ENCODE(answer).encode()
+        headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
 
-@router.post(
-    "/v2/change/enqueue",
-    status_code=202,
-    summary="PagerDuty Events API v2: change event",
-    responses=_RESPONSES,
-)
-async def change_enqueue(request: Request) -> JSONResponse:
-    """Record a change event as a change of the integration's service."""
-    return await _answer(request, change=True)
+# Also handed to the request middleware, which tries them before the app's router.
+routes = [
+    Route("/v2/enqueue", _EventsEndpoint(change=False), methods=["POST"]),
+    Route("/v2/change/enqueue", _EventsEndpoint(change=True), methods=["POST"]),
+]
+router = APIRouter()
+router.routes.extend(routes)
