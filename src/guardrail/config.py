@@ -43,6 +43,32 @@ class Settings(BaseSettings):
         description="Prometheus for SLOs whose DataSource names no URL "
         "(and Sloth specs applied without --prometheus-url).",
     )
+    postmortem_severities: str = Field(
+        default="SEV1,SEV2",
+        description="Comma-separated incident severities whose resolution requires a postmortem.",
+    )
+    postmortem_budget_share: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="An incident that consumed more than this share of any of its service's SLO "
+        "budgets requires a postmortem (0: only the services' budget policies decide).",
+    )
+    postmortem_due_days: int = Field(
+        default=5, ge=1, description="Days after resolution a required postmortem is due."
+    )
+    github_api_url: str = Field(
+        default="https://api.github.com", description="GitHub's REST API, for action items."
+    )
+    github_token: str | None = Field(
+        default=None, description="Token that may create issues (action-item export to GitHub)."
+    )
+    gitlab_url: str = Field(
+        default="https://gitlab.com", description="The GitLab instance, for action items."
+    )
+    gitlab_token: str | None = Field(
+        default=None, description="Token that may create issues (action-item export to GitLab)."
+    )
 
 
 @lru_cache(maxsize=1)

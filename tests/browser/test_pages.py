@@ -38,7 +38,7 @@ PAGES = [
     ("/incidents", "incidents", "web-storefront"),
     ("/oncall", "oncall", "payments-primary"),
     ("/slos", "slos", "availability"),
-    ("/problems", "problems", "Problems"),
+    ("/problems", "problems", "error rate rises after releases"),
     ("/improvements", "improvements", "Improvements"),
     ("/audit", "audit", "Audit"),
 ]

@@ -169,5 +169,6 @@ def test_risk_factors_explain_every_point():
         "missing_evidence": 5,
         "timing": 20,
         "emergency": 20,
+        "overdue_actions": 0,  # no overdue action item on the service
     }
     assert points == sum(by_name.values()) and level == "critical"

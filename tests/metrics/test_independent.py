@@ -153,7 +153,7 @@ def test_checkout_figures_match_an_independent_calculation(seeded: Database) -> 
     completed = sum(1 for c in closed if c["state"] == "completed")
     assert board.metric("change_success_rate").value == pytest.approx(completed / len(closed))
 
-    # Problems are not tracked yet, and say so instead of showing a number.
+    # Problem management is tracked: nobody opened a problem or an action item here.
     problems = board.metric("open_problems")
-    assert problems.tracked is False and problems.value is None
-    assert "not tracked yet" in problems.note
+    assert problems.tracked is True and problems.value == 0
+    assert board.metric("overdue_actions").value == 0

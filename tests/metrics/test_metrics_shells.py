@@ -52,7 +52,8 @@ def test_api_scoreboard_and_parts(seeded: Database, client: Any, auth: dict[str,
     assert len(freq["series"]) == 7  # daily buckets for a week
     assert "2024" in body["bands"]
     itil = {m["key"]: m for m in body["itil"]}
-    assert itil["open_problems"]["tracked"] is False and itil["open_problems"]["value"] is None
+    # The demo opens one problem (a known error) from the incidents its deployments caused.
+    assert itil["open_problems"]["tracked"] is True and itil["open_problems"]["value"] == 1
     assert itil["incidents"]["value"] >= 1
     team = client.get("/api/v1/metrics/dora?team=payments&since=7d", headers=auth).json()
     assert team[0]["detail"]["deployments"] <= freq["detail"]["deployments"]
@@ -85,7 +86,7 @@ def test_cli_table_json_csv(seeded: Database, live_server: str, make_token: Any,
     env = {"GUARDRAIL_URL": live_server, "GUARDRAIL_TOKEN": make_token(Role.viewer)}
     table = cli("metrics", "--since", "7d", env=env)
     assert table.exit_code == 0, table.output
-    assert "Deployment frequency" in table.output and "not tracked yet" in table.output
+    assert "Deployment frequency" in table.output and "Open problems" in table.output
     as_json = cli("metrics", "--service", "checkout-api", "--since", "7d", "--json", env=env)
     board = json.loads(as_json.stdout)
     assert board["scope"]["service"] == "checkout-api"

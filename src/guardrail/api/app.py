@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 from guardrail import __version__
 from guardrail.api import problems
 from guardrail.api.middleware import HttpMetrics, RequestMiddleware
-from guardrail.api.routes import system
+from guardrail.api.routes import pagerduty, system
 from guardrail.config import Settings, get_settings
 from guardrail.kit.logs import configure_logging
 from guardrail.store.engine import make_engine
@@ -37,6 +37,10 @@ ROUTER_MODULES = (
     "guardrail.api.routes.alerts",
     "guardrail.api.routes.oncall",
     "guardrail.api.routes.metrics",
+    "guardrail.api.routes.problems",
+    "guardrail.api.routes.postmortems",
+    "guardrail.api.routes.action_items",
+    "guardrail.api.routes.improvements",
 )
 
 
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         openapi=app.openapi,
+        first=pagerduty.routes,
     )
     return app
 

@@ -120,3 +120,30 @@ def _verdict(
         return BudgetVerdict.no_slo(service.name)
     verdict: BudgetVerdict = verdict_fn(session, service.id, environment, change_type)
     return verdict
+
+
+_ACTIONS_KEY = "changes.open_action_items"
+
+
+def open_action_items(session: Session, service: Service, now: datetime) -> list[dict[str, Any]]:
+    """The service's open action items with an ``overdue`` flag at ``now``: one indexed query,
+    kept on the session so the risk score and the open_action_items step of one decision share
+    it. Empty when the problems practice is not installed."""
+    cache: dict[str, list[dict[str, Any]]] = session.info.setdefault(_ACTIONS_KEY, {})
+    if service.id not in cache:
+        try:
+            from guardrail.problems import actions  # written by the problems practice
+        except ImportError:
+            return []
+        cache[service.id] = actions.open_items_of_service(session, service.id)
+    return [
+        {**item, "overdue": item["due_at"] is not None and item["due_at"] < now}
+        for item in cache[service.id]
+    ]
+
+
+def action_items_lookup(
+    session: Session, service: Service, now: datetime
+) -> Callable[[], list[dict[str, Any]]]:
+    """A function that reads the service's open action items (only when a guardrail asks)."""
+    return lambda: open_action_items(session, service, now)

@@ -30,6 +30,7 @@ class RiskInput:
     failure_rate: float | None = None  # failed / completed in the window; None without history
     completed_recently: int = 0
     hours_to_freeze: float | None = None
+    overdue_actions: list[dict[str, Any]] = field(default_factory=list)  # {id, priority, title}
 
 
 @dataclass
@@ -53,6 +54,7 @@ def score(data: RiskInput, config: RiskConfig) -> tuple[int, RiskLevel, list[Fac
         _missing(data.evidence),
         _timing(data.at, data.hours_to_freeze, config),
         _emergency(data.change_type),
+        _overdue_actions(data.overdue_actions, config),
     ]
     total = sum(f.points for f in factors)
     return total, level_for(total, config), factors
@@ -145,3 +147,15 @@ def _emergency(change_type: str) -> Factor:
     if change_type == "emergency":
         return Factor("emergency", 20, "emergency change: less time to review")
     return Factor("emergency", 0, f"{change_type} change")
+
+
+MAX_OVERDUE_COUNTED = 3
+
+
+def _overdue_actions(items: list[dict[str, Any]], config: RiskConfig) -> Factor:
+    if not items or not config.overdue_action_points:
+        return Factor("overdue_actions", 0, "no overdue action item on the service")
+    points = config.overdue_action_points * min(len(items), MAX_OVERDUE_COUNTED)
+    names = ", ".join(f"{i['id']} ({i['priority']})" for i in items[:5])
+    more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+    return Factor("overdue_actions", points, f"{len(items)} overdue action item(s): {names}{more}")

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "guardrail.cli.slo",
     "guardrail.cli.incidents",
     "guardrail.cli.metrics",
+    "guardrail.cli.problems",
+    "guardrail.cli.improvements",
 )
 
 app = typer.Typer(

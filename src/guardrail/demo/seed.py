@@ -18,7 +18,7 @@ from guardrail.changes import calendar, policies
 from guardrail.changes.schemas import FreezeCreate, PolicyApply
 from guardrail.cmdb import service as cmdb
 from guardrail.cmdb.schemas import ServiceCreate, ServiceFilter
-from guardrail.demo import history, org, trouble
+from guardrail.demo import history, improving, learning, org, trouble
 from guardrail.demo.clock import simulated
 from guardrail.demo.story import Story
 from guardrail.identity import service as identity
@@ -89,6 +89,8 @@ def seed(
         story = Story(session, clock, random.Random(seed_value), end, days, people)
         trouble.push_slo_events(story)
         history.plan(story)
+        improving.plan(story)
+        learning.plan(story)
         finale(story)
         story.run()
         trouble.push_slo_events(story, only_outages=True)

@@ -6,7 +6,7 @@ from alembic import context
 
 from guardrail.config import get_settings
 from guardrail.store.engine import make_engine
-from guardrail.store.registry import load_metadata
+from guardrail.store.registry import is_modelled, load_metadata
 
 target_metadata = load_metadata()
 
@@ -19,6 +19,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=lambda name, _type, _parents: is_modelled(name),
         )
         with context.begin_transaction():
             context.run_migrations()

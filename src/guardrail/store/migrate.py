@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from guardrail.store.registry import load_metadata
+from guardrail.store.registry import is_modelled, load_metadata
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -49,7 +49,12 @@ def drift(engine: Engine) -> list[Any]:
     metadata = load_metadata()
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": False}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": False,
+                "include_name": lambda name, _type, _parents: is_modelled(name),
+            },
         )
         return list(compare_metadata(context, metadata))
 

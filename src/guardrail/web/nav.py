@@ -85,12 +85,14 @@ NAV: tuple[NavItem, ...] = (
         "Problems",
         "/problems",
         "Problems, known errors, postmortems and their action items.",
+        live=True,
     ),
     NavItem(
         "improvements",
         "Improvements",
         "/improvements",
         "The improvement register on the ITIL continual improvement model.",
+        live=True,
     ),
     NavItem("audit", "Audit", "/audit", "The append-only, hash-chained trail of every write."),
 )

@@ -21,6 +21,8 @@ PAGE_MODULES = (
     "guardrail.web.pages.oncall",
     "guardrail.web.pages.cmdb",
     "guardrail.web.pages.incidents",
+    "guardrail.web.pages.improvements",
+    "guardrail.web.pages.problems",
 )
 
 

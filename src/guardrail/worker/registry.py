@@ -16,6 +16,8 @@ JOB_MODULES = (
     "guardrail.integrations.outbound.pipelines.jobs",
     "guardrail.incidents.jobs",
     "guardrail.oncall.jobs",
+    "guardrail.problems.jobs",
+    "guardrail.improvements.jobs",
 )
 
 

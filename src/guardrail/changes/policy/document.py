@@ -15,7 +15,13 @@ from guardrail.changes.enums import Outcome
 from guardrail.changes.policy import cel as cel_module
 from guardrail.changes.policy import rego as rego_module
 from guardrail.changes.policy.risk_config import RiskConfig, risk_config_problems
-from guardrail.changes.policy.steps import COMMON_KEYS, RISK_LEVELS, SARIF_LEVELS, STEP_KINDS
+from guardrail.changes.policy.steps import (
+    COMMON_KEYS,
+    PRIORITIES,
+    RISK_LEVELS,
+    SARIF_LEVELS,
+    STEP_KINDS,
+)
 from guardrail.changes.policy.yamlsource import Node, Problem, YamlError, load
 from guardrail.kit.time import parse_duration
 
@@ -208,6 +214,7 @@ def _param(kind: str, node: Node, checker: _Checker) -> Any:
         "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
         "level": value in SARIF_LEVELS,
         "risk": value in RISK_LEVELS,
+        "priority": value in PRIORITIES,
         "duration": isinstance(value, str) and _is_duration(value),
     }[kind]
     if not ok:
@@ -223,6 +230,7 @@ _EXPECTED = {
     "list": "a list of names",
     "level": f"one of {', '.join(SARIF_LEVELS)}",
     "risk": f"one of {', '.join(RISK_LEVELS)}",
+    "priority": f"one of {', '.join(PRIORITIES)}",
     "duration": "a duration such as 30m, 24h or 7d",
 }
 

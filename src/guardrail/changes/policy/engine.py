@@ -86,6 +86,8 @@ class Facts:
     evidence: dict[str, Any]
     calendar: dict[str, Any]
     budget: Callable[[], dict[str, Any]]
+    # The service's open action items, read only when a step asks (open_action_items).
+    actions: Callable[[], list[dict[str, Any]]] = list
 
 
 @dataclass
@@ -138,7 +140,7 @@ class _Run:
 
     def __init__(self, policy: CompiledPolicy, facts: Facts, approvals: ApprovalLookup) -> None:
         self.policy, self.facts, self.approvals = policy, facts, approvals
-        self.data = StepInput(_variables(facts, {}), _memo(facts.budget))
+        self.data = StepInput(_variables(facts, {}), _memo(facts.budget), _memo_list(facts.actions))
         self.trace: list[dict[str, Any]] = []
         self.requirements: list[tuple[Requirement, Granted]] = []
         self.reasons: list[str] = []
@@ -323,6 +325,17 @@ def _memo(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
     cache: list[dict[str, Any]] = []
 
     def once() -> dict[str, Any]:
+        if not cache:
+            cache.append(fn())
+        return cache[0]
+
+    return once
+
+
+def _memo_list(fn: Callable[[], list[dict[str, Any]]]) -> Callable[[], list[dict[str, Any]]]:
+    cache: list[list[dict[str, Any]]] = []
+
+    def once() -> list[dict[str, Any]]:
         if not cache:
             cache.append(fn())
         return cache[0]

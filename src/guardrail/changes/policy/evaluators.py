@@ -7,7 +7,7 @@ from typing import Any
 
 from guardrail.changes.policy import cel as cel_module
 from guardrail.changes.policy import rego as rego_module
-from guardrail.changes.policy.steps import RISK_LEVELS, SARIF_LEVELS
+from guardrail.changes.policy.steps import PRIORITIES, RISK_LEVELS, SARIF_LEVELS
 
 Check = tuple[bool, list[str]]
 MAX_NAMED = 5
@@ -16,9 +16,15 @@ MAX_NAMED = 5
 class StepInput:
     """What a step may read: the CEL variables (budget computed on first use) and a context."""
 
-    def __init__(self, variables: dict[str, Any], budget: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        variables: dict[str, Any],
+        budget: Callable[[], dict[str, Any]],
+        actions: Callable[[], list[dict[str, Any]]] = list,
+    ) -> None:
         self.variables = variables
         self._budget = budget
+        self._actions = actions
         self.context: Any = None  # the shared CEL context, built by the engine
 
     @property
@@ -29,6 +35,12 @@ class StepInput:
     @property
     def budget(self) -> dict[str, Any]:
         return self._budget()
+
+    @property
+    def action_items(self) -> list[dict[str, Any]]:
+        """The service's open action items (read on first use): id, priority, title, due_at,
+        overdue."""
+        return self._actions()
 
 
 def sarif(params: dict[str, Any], data: StepInput) -> Check:
@@ -146,6 +158,44 @@ def budget(params: dict[str, Any], data: StepInput) -> Check:
     return False, [f"blocked — {reason}"]
 
 
+def action_items(params: dict[str, Any], data: StepInput) -> Check:
+    rank = PRIORITIES.index(params["priority"])
+    counted = [
+        item
+        for item in data.action_items
+        if PRIORITIES.index(item["priority"]) <= rank
+        and (item["overdue"] or not params["overdue_only"])
+    ]
+    what = f"{'overdue ' if params['overdue_only'] else 'open '}{params['priority']}"
+    what += " or higher" if rank else ""
+    if not counted:
+        return True, [f"no {what} action item on the service"]
+    fixes = _fixes(data.evidence["facts"].get(params["fact"]))
+    blocking = [item for item in counted if item["id"] not in fixes]
+    if not blocking:
+        fixed = ", ".join(item["id"] for item in counted)
+        return True, [f"the change fixes the {what} action item(s) {fixed}"]
+    named = [_item(item) for item in blocking[:MAX_NAMED]]
+    more = f" and {len(blocking) - len(named)} more" if len(blocking) > len(named) else ""
+    return False, [
+        f"{len(blocking)} {what} action item(s) open on the service: {'; '.join(named)}{more}. "
+        f"A change that fixes one names it: --fact {params['fact']}={blocking[0]['id']}"
+    ]
+
+
+def _fixes(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {part for part in value.replace(",", " ").split() if part}
+    if isinstance(value, list):
+        return {str(part) for part in value}
+    return set()
+
+
+def _item(item: dict[str, Any]) -> str:
+    due = f", due {str(item['due_at'])[:10]}" if item.get("due_at") else ""
+    return f"{item['id']} ({item['priority']}{due}) {item['title']!r}"
+
+
 def check(params: dict[str, Any], data: StepInput) -> Check:
     program = cel_module.compile_expression(params["expr"])
     result = cel_module.evaluate(program, data.context)
@@ -177,5 +227,6 @@ EVALUATORS: dict[str, Callable[[dict[str, Any], StepInput], Check]] = {
     "risk": risk,
     "freeze": freeze,
     "budget": budget,
+    "actions": action_items,
     "cel": check,
 }

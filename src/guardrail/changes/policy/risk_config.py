@@ -46,6 +46,9 @@ class RiskConfig:
     )
     failure_window_days: int = 30
     freeze_warning_hours: int = 24
+    # Points per overdue open action item on the service (problem management), at most 3 counted;
+    # 0 turns the factor off and spares the gate its query.
+    overdue_action_points: int = 10
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,7 +81,12 @@ def risk_config_problems(raw: Any) -> list[str]:
     ):
         problems.append("sensitive_paths must map a category to a list of globs")
     problems += _hours_problems(raw.get("business_hours"))
-    for key in ("sensitive_points", "failure_window_days", "freeze_warning_hours"):
+    for key in (
+        "sensitive_points",
+        "failure_window_days",
+        "freeze_warning_hours",
+        "overdue_action_points",
+    ):
         value = raw.get(key)
         if value is not None and (not isinstance(value, int) or value < 0):
             problems.append(f"{key} must be a whole number ≥ 0")

@@ -9,13 +9,14 @@ from guardrail.changes.enums import Outcome
 
 SARIF_LEVELS = ("error", "warning", "note")
 RISK_LEVELS = ("low", "medium", "high", "critical")
+PRIORITIES = ("P0", "P1", "P2", "P3")
 
 
 @dataclass(frozen=True)
 class Param:
     """A step parameter: its type, whether it must be given, and its default."""
 
-    kind: str  # "str", "int", "number", "bool", "list", "duration", "level", "risk"
+    kind: str  # "str", "int", "number", "bool", "list", "duration", "level", "risk", "priority"
     required: bool = False
     default: Any = None
     help: str = ""
@@ -89,6 +90,25 @@ def _kinds() -> dict[str, StepKind]:
         ),
         StepKind("freeze_window", "freeze", "no freeze window covers the change"),
         StepKind("error_budget", "budget", "the service's error-budget policy allows changes"),
+        StepKind(
+            "open_action_items",
+            "actions",
+            "the service has no open (overdue) action item at a priority, except ones the "
+            "change fixes",
+            {
+                "priority": Param(
+                    "priority", default="P0", help="items at this priority or higher count"
+                ),
+                "overdue_only": Param(
+                    "bool", default=True, help="only items past their due date count"
+                ),
+                "fact": Param(
+                    "str",
+                    default="fixes",
+                    help="the evidence fact in which a change names the item ids it fixes",
+                ),
+            },
+        ),
         StepKind(
             "check",
             "cel",

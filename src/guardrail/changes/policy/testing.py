@@ -166,6 +166,7 @@ def _facts(
         "reason": f"{service['name']} has no SLO",
         **(context.get("budget") or {}),
     }
+    actions = _action_items(context)
     facts = engine.Facts(
         change=change,
         service=service,
@@ -178,6 +179,7 @@ def _facts(
             "hours_to_next_freeze": None,
         },
         budget=lambda: budget,
+        actions=lambda: actions,
     )
     approvals = context.get("approvals") or {}
 
@@ -209,6 +211,7 @@ def _risk(
             at=now,
             impacted=context.get("impacted") or [],
             failure_rate=context.get("failure_rate"),
+            overdue_actions=[a for a in _action_items(context) if a["overdue"]],
         ),
         config,
     )
@@ -219,6 +222,12 @@ def _risk(
         "score": int(given.get("score", points)),
         "factors": {f.name: f.points for f in factors},
     }
+
+
+def _action_items(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The service's open action items a scenario describes (``context.action_items``)."""
+    base = {"id": "act_scenario", "priority": "P2", "title": "", "due_at": None, "overdue": False}
+    return [{**base, **item} for item in context.get("action_items") or []]
 
 
 def _compare(expect: dict[str, Any], result: engine.Evaluation, risk: str) -> list[str]:

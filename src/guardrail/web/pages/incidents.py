@@ -3,14 +3,20 @@ and the acknowledge / resolve / note forms."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from guardrail.errors import Forbidden
 from guardrail.identity.enums import Role
 from guardrail.incidents import annotate, reads, service
 from guardrail.incidents.enums import IncidentStatus
+from guardrail.incidents.schemas import IncidentDetail
 from guardrail.kit.context import Actor
+from guardrail.problems import service as problems
+from guardrail.problems.postmortems import find_for_incident
 from guardrail.store.session import Database
 from guardrail.web.render import render
 from guardrail.web.routing import web_router
@@ -43,6 +49,7 @@ def incident_detail(
     """One incident: status, roles, runbook, suspects, alerts, causes, budget and timeline."""
     with _db(request).reader() as session:
         incident = reads.detail(session, service.get_incident(session, incident_id))
+        known = _problem_context(session, incident)
     can_act = Role(actor.role).allows(Role.engineer)
     status = IncidentStatus(incident.status)
     return render(
@@ -53,8 +60,23 @@ def incident_detail(
             "can_act": can_act,
             "can_ack": can_act and status is IncidentStatus.triggered,
             "can_resolve": can_act and status.rank < IncidentStatus.resolved.rank,
+            **known,
         },
     )
+
+
+def _problem_context(session: Session, incident: IncidentDetail) -> dict[str, Any]:
+    """Known errors matching the title and service ("seen before?"); the incident's problems and
+    postmortem."""
+    linked = problems.problems_of_incident(session, incident.id)
+    seen = problems.seen_before(
+        session, incident.title, incident.service, exclude={p.id for p in linked}
+    )
+    return {
+        "seen_before": seen,
+        "problems": linked,
+        "postmortem": find_for_incident(session, incident.id),
+    }
 
 
 def _act(request: Request, incident_id: str) -> RedirectResponse:

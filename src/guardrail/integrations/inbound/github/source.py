@@ -26,6 +26,7 @@ MAPPING = {
     "workflow_run": "a pipeline run and its head commit",
     "check_suite": "a pipeline run and its head commit",
     "release": "a release of the repository's service, by tag",
+    "issues": "closed / reopened: the status of the action item exported as that issue",
     "ping": "nothing: answered, stored, ignored",
 }
 
@@ -48,7 +49,10 @@ INTEGRATION_TYPE = IntegrationType(
     secret_kind=SecretKind.kept,
     verify=hmac_header(SIGNATURE_HEADER),
     describe=describe,
-    processors=(("", "guardrail.releases.ingest:process_event"),),
+    processors=(
+        ("", "guardrail.releases.ingest:process_event"),
+        ("issues", "guardrail.problems.trackers:process_github_issue"),
+    ),
     kept_headers=(EVENT_HEADER, DELIVERY_HEADER, "X-GitHub-Hook-ID", "User-Agent"),
     setup=(
         "In the repository's Settings > Webhooks > Add webhook: Payload URL {url}, "

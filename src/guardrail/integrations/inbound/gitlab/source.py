@@ -22,6 +22,7 @@ MAPPING = {
     "merge_request": "the merge request; merged when action is merge / state merged",
     "pipeline": "a pipeline run and its commit",
     "deployment": "a deployment and its status (running, success, failed, canceled)",
+    "issue": "action close / reopen: the status of the action item exported as that issue",
 }
 
 
@@ -41,7 +42,10 @@ INTEGRATION_TYPE = IntegrationType(
     secret_kind=SecretKind.hashed,
     verify=token_header(TOKEN_HEADER),
     describe=describe,
-    processors=(("", "guardrail.releases.ingest:process_event"),),
+    processors=(
+        ("", "guardrail.releases.ingest:process_event"),
+        ("issue", "guardrail.problems.trackers:process_gitlab_issue"),
+    ),
     kept_headers=("X-Gitlab-Event", *DEDUP_HEADERS, "X-Gitlab-Instance", "X-Gitlab-Webhook-UUID"),
     setup=(
         "In the project's Settings > Webhooks > Add new webhook: URL {url}, Secret token {secret}; "

@@ -1,0 +1,1 @@
+"""Problem management: problems and known errors, postmortems, action items."""
