@@ -6,6 +6,7 @@ Every function flushes and never commits; every write is audited.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from guardrail.changes import evidence as evidence_module
 from guardrail.changes import facts as facts_module
 from guardrail.changes import policies, records, repository
 from guardrail.changes.enums import TRANSITIONS, ChangeState, Decision, EvidenceKind
-from guardrail.changes.models import Approval, Change
+from guardrail.changes.models import Approval, Change, Evidence
 from guardrail.changes.policy import engine
 from guardrail.changes.policy.risk_config import RiskConfig
 from guardrail.changes.risk import RiskInput, score
@@ -43,10 +44,34 @@ def idempotency_key(data: GateRequest, service_id: str) -> str:
     return "auto:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
+@dataclass
+class NewChange:
+    """A change worked out from its request (risk, decision) but not written yet."""
+
+    change: Change
+    evidence: list[Evidence]
+    result: engine.Evaluation
+    target: ChangeState
+
+
 def gate(
     session: Session, actor: Actor, data: GateRequest, *, now: datetime | None = None
 ) -> tuple[Change, bool]:
     """Record a change (or find the one with the same idempotency key) and decide it."""
+    worked_out = prepare_gate(session, actor, data, now=now)
+    if isinstance(worked_out, Change):
+        return worked_out, False
+    return record_gate(session, actor, worked_out)
+
+
+def prepare_gate(
+    session: Session, actor: Actor, data: GateRequest, *, now: datetime | None = None
+) -> Change | NewChange:
+    """The reading half of the gate: the change already recorded under the request's
+    idempotency key, or the new change with its risk and decision worked out (nothing written).
+
+    The API runs this in a read-only session, so that SQLite's single writer is held only for
+    the writing half (``record_gate``), not for the CMDB walk, scoring and policy evaluation."""
     now = now or utcnow()
     service = cmdb.find_service(session, data.service)
     if service is None:
@@ -57,22 +82,32 @@ def gate(
     key = idempotency_key(data, service.id)
     existing = repository.change_by_key(session, key)
     if existing is not None:
-        return existing, False
+        return existing
     parsed = _parse_evidence(data.evidence, data.facts)
+    return _work_out(session, actor, data, service, key, parsed, now)
+
+
+def record_gate(session: Session, actor: Actor, new: NewChange) -> tuple[Change, bool]:
+    """The writing half: insert the worked-out change, its evidence and its audit events, unless
+    a change with its idempotency key was recorded in the meantime (then that one, not created)."""
+    existing = repository.change_by_key(session, new.change.idempotency_key)
+    if existing is not None:
+        return existing, False
     if session.get_bind().dialect.name == "sqlite":
         # A SQLite writer holds the database's write lock from its first statement (BEGIN
         # IMMEDIATE), so no one can insert this key between the lookup above and the insert.
-        return _create(session, actor, data, service, key, parsed, now), True
+        _write(session, actor, new)
+        return new.change, True
     try:
         with session.begin_nested():
-            change = _create(session, actor, data, service, key, parsed, now)
+            _write(session, actor, new)
     except IntegrityError:
         # Another replica created the same change a moment ago: answer with that one.
-        existing = repository.change_by_key(session, key)
+        existing = repository.change_by_key(session, new.change.idempotency_key)
         if existing is None:
             raise
         return existing, False
-    return change, True
+    return new.change, True
 
 
 def _parse_evidence(
@@ -85,7 +120,7 @@ def _parse_evidence(
     return parsed
 
 
-def _create(
+def _work_out(
     session: Session,
     actor: Actor,
     data: GateRequest,
@@ -93,9 +128,10 @@ def _create(
     key: str,
     parsed: list[evidence_module.Parsed],
     now: datetime,
-) -> Change:
-    # Everything is worked out on the objects first (risk, decision), then written once: one
-    # INSERT of the change in its decided state, one of its evidence, one audit append.
+) -> NewChange:
+    # Everything is worked out on objects that no session holds yet (risk, decision); the
+    # writing half then inserts the change once in its decided state, its evidence, one audit
+    # append.
     force = policies.in_force(session, service.id)
     records.check_standard(data, force.document)
     change = records.new_change(actor, data, service, key, force, now)
@@ -106,6 +142,11 @@ def _create(
     result = _evaluate(session, change, service, evidence, [], now, calendar=calendar, force=force)
     target = _apply(change, result, now)
     change.state = target.value
+    return NewChange(change, rows, result, target)
+
+
+def _write(session: Session, actor: Actor, new: NewChange) -> None:
+    change, rows, result, target = new.change, new.evidence, new.result, new.target
     session.add(change)
     session.add_all(rows)
     session.flush()
@@ -132,7 +173,6 @@ def _create(
     # The answer to the gate shows the change with its evidence: remember the rows this session
     # just wrote, so that the view does not read them back (see views.to_out).
     session.info.setdefault(NEW_EVIDENCE, {})[change.id] = rows
-    return change
 
 
 def _score(
@@ -158,6 +198,7 @@ def _score(
         failure_rate=rate,
         completed_recently=completed,
         hours_to_freeze=calendar["hours_to_next_freeze"],
+        overdue_actions=_overdue_actions(session, service, config, now),
     )
     points, level, factors = score(data, config)
     change.risk_score, change.risk_level = points, level.value
@@ -173,6 +214,14 @@ def _score(
         "failure_rate": rate,
     }
     return calendar
+
+
+def _overdue_actions(
+    session: Session, service: Service, config: RiskConfig, now: datetime
+) -> list[dict[str, Any]]:
+    if not config.overdue_action_points:
+        return []  # the factor is off: no query
+    return [i for i in facts_module.open_action_items(session, service, now) if i["overdue"]]
 
 
 def _decide(
@@ -222,6 +271,7 @@ def _evaluate(
         evidence=evidence,
         calendar=calendar,
         budget=facts_module.budget_lookup(session, service, change.environment, change.type),
+        actions=facts_module.action_items_lookup(session, service, now),
     )
     lookup = (
         approvals_module.counter(change, approvals, approvals_module.Directory(session), now)

@@ -14,6 +14,7 @@ from guardrail.api.routes import change_policies
 from guardrail.changes import chat as chat_service
 from guardrail.changes import lifecycle, service, views
 from guardrail.changes.enums import WAIT_STATES, ChangeState
+from guardrail.changes.models import Change
 from guardrail.changes.repository import change_state
 from guardrail.changes.schemas import (
     ApprovalIn,
@@ -51,8 +52,14 @@ def gate(
     actor: Actor = Depends(require(Role.pipeline)),
 ) -> ChangeOut:
     """Record a change (or find it by idempotency key), decide it, and answer at once."""
+    # Read and decide first without the write lock; then write (SQLite has one writer).
+    with db.reader() as session:
+        worked_out = service.prepare_gate(session, actor, data)
+        if isinstance(worked_out, Change):
+            response.status_code = status.HTTP_200_OK
+            return views.to_out(session, worked_out, base_url(request), created=False)
     with db.unit_of_work() as session:
-        change, created = service.gate(session, actor, data)
+        change, created = service.record_gate(session, actor, worked_out)
         if not created:
             response.status_code = status.HTTP_200_OK
         return views.to_out(session, change, base_url(request), created=created)
