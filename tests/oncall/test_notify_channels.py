@@ -122,6 +122,19 @@ def test_slack_buttons_call_the_incidents_practice(client, db, receivers, monkey
 
     monkeypatch.setattr(incident_actions, "incidents_service", lambda: FakeIncidents)
     monkeypatch.setenv("GUARDRAIL_SLACK_SIGNING_SECRET", SECRET)
+    # By default a Slack user who is nobody in guardrail is told so, and nothing happens.
+    refused = _post(
+        client,
+        _press(
+            {"elements": [{"action_id": "incident.acknowledge", "value": "inc_9"}]},
+            user="U_NOT_LINKED",
+        ),
+    )
+    assert refused.status_code == 200 and refused.json()["response_type"] == "ephemeral"
+    assert "U_NOT_LINKED is not linked to a guardrail person" in refused.json()["text"]
+    assert calls == []
+    # A team that lets anyone in the channel press the buttons says so.
+    monkeypatch.setenv("GUARDRAIL_SLACK_LINKED_USERS_ONLY", "false")
     for action in ("incident.resolve", "incident.acknowledge"):
         block = {"elements": [{"action_id": action, "value": "inc_9"}]}
         assert _post(client, _press(block, user="U_NOT_LINKED")).status_code == 200

@@ -17,6 +17,9 @@ class SlackSettings(BaseSettings):
 
     webhook_url: str | None = None  # an incoming webhook of the Slack app (the only secret)
     signing_secret: str | None = None  # the app's signing secret, for interaction requests
+    # Incident buttons count only from Slack users linked to a guardrail person (their
+    # contacts name the Slack user id); anyone else in the channel is told so and nothing happens.
+    linked_users_only: bool = True
 
 
 def settings() -> SlackSettings:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from guardrail.errors import GuardrailError
 from guardrail.identity.enums import Role
+from guardrail.integrations.outbound.slack import client
 from guardrail.integrations.outbound.slack.incident_messages import (
     ACKNOWLEDGE,
     RESOLVE,
@@ -63,6 +64,13 @@ def act(db: Database, press: IncidentPress, request_id: str) -> dict[str, Any]:
     try:
         with db.unit_of_work() as session:
             person_id = oncall.person_id_for_slack_user(session, press.user_id)
+            if person_id is None and client.settings().linked_users_only:
+                return interaction_reply(
+                    f"Not done: Slack user {press.user_id} is not linked to a guardrail person. "
+                    f"Add `slack_user: {press.user_id}` to your contacts in the on-call file "
+                    "(`guardrail oncall apply`), or acknowledge in guardrail itself.",
+                    ephemeral=True,
+                )
             actor = Actor(
                 name=f"slack:{press.user_name}",
                 role=Role.engineer.value,
