@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import threading
 
 import pytest
 from alert_helpers import create_integration, pd_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from guardrail.integrations.inbound.core import routing
 from guardrail.integrations.inbound.core import service as inbound
@@ -119,3 +121,121 @@ def test_a_body_that_is_not_utf8_is_refused_and_not_stored(client, auth, db, pat
     response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert _counts(db) == (0, 0, 0)
+
+
+def _raw_rows(db: Database, table: str, columns: str, where: str) -> list[tuple[object, ...]]:
+    with db.reader() as session:
+        return [
+            tuple(row) for row in session.execute(text(f"SELECT {columns} FROM {table} {where}"))
+        ]
+
+
+def test_the_store_writes_the_rows_the_orm_would(client, auth, db):
+    # The raw store bypasses the ORM (on PostgreSQL the rows travel as one JSON document); what
+    # it writes must read back exactly as rows the ORM wrote.
+    integration = create_integration(client, auth, "pagerduty")
+    delivery = _pending(integration["id"], "by-store")
+    delivery = Pending(
+        **{**delivery.__dict__, "headers": {"content-type": "application/json", "x-note": "héllo"}}
+    )
+    with db.unit_of_work() as session:
+        (stored,) = store_many(session, [delivery])
+    with db.unit_of_work() as session:
+        event = InboundEvent(
+            integration_id=integration["id"],
+            source="pagerduty",
+            event_type="pagerduty.trigger",
+            dedup_key="by-orm",
+            headers=delivery.headers,
+            body=delivery.body,
+        )
+        session.add(event)
+        session.flush()
+        session.add(Job(kind=PROCESS_JOB, payload={"event_id": event.id}))
+        orm_id = event.id
+    # The JSON columns as their stored text, so a different serialisation would show.
+    columns = (
+        "source, event_type, CAST(headers AS TEXT), body, status, replays, error, processed_at"
+    )
+    by_store, by_orm = (
+        _raw_rows(db, "inbound_events", columns, f"WHERE id = '{event_id}'")
+        for event_id in (stored.event_id, orm_id)
+    )
+    assert by_store == by_orm
+    jobs = {
+        row[0]: row[1:]
+        for row in _raw_rows(
+            db, "jobs", "CAST(payload AS TEXT), kind, status, attempts, max_attempts", ""
+        )
+    }
+    assert jobs[json.dumps({"event_id": stored.event_id})] == jobs[json.dumps({"event_id": orm_id})]
+    with db.reader() as session:
+        kept = session.get(InboundEvent, stored.event_id)
+        assert kept is not None and kept.headers == delivery.headers
+        assert kept.received_at.tzinfo is not None
+
+
+def test_a_busy_sqlite_write_lock_is_waited_for_off_the_event_loop(client, auth, db, is_postgres):
+    if is_postgres:
+        pytest.skip("SQLite's write lock; PostgreSQL has row locks")
+    integration = create_integration(client, auth, "pagerduty")
+    writer = GroupCommit(db)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:  # the worker, say, in a long transaction
+        with db.unit_of_work():
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    assert holding.wait(5)
+
+    async def send() -> tuple[Stored, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        asyncio.get_running_loop().call_later(0.3, release.set)
+        stored = await writer.store(_pending(integration["id"], "waited"))
+        ticking.cancel()
+        return stored, ticks
+
+    stored, ticks = asyncio.run(send())
+    thread.join()
+    assert not stored.duplicate
+    assert ticks >= 10  # the loop kept running while the delivery waited for the lock
+    assert _counts(db) == (1, 0, 1)
+
+
+def test_a_dropped_postgresql_connection_is_replaced(client, auth, db, is_postgres, caplog):
+    if not is_postgres:
+        pytest.skip("the asynchronous PostgreSQL connection of the group commit")
+    integration = create_integration(client, auth, "pagerduty")
+    writer = GroupCommit(db)
+
+    async def send() -> list[Stored]:
+        first = await writer.store(_pending(integration["id"], "before"))
+        with db.engine.connect() as conn:  # the server drops the writer's connection
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND query LIKE '%inbound_events%'"
+                )
+            )
+        await asyncio.sleep(0.1)
+        second = await writer.store(_pending(integration["id"], "after"))
+        await writer.aclose()
+        return [first, second]
+
+    with caplog.at_level(logging.INFO, logger="guardrail.integrations.inbound.core.batch"):
+        results = asyncio.run(send())
+    assert "connection was lost; reconnecting" in caplog.text  # the kept one was really dropped
+    assert [r.duplicate for r in results] == [False, False]
+    assert _counts(db) == (2, 0, 2)

@@ -7,8 +7,10 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
 
-from sqlalchemy import Engine
+import psycopg
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -24,17 +26,26 @@ class _SqliteWriters:
         self._pid = 0  # a forked child opens its own file: flock locks belong to the open file
 
     def __enter__(self) -> object:
-        self._threads.acquire()
+        self.acquire(wait=True)
+        return self
+
+    def acquire(self, *, wait: bool) -> bool:
+        """Take the lock; without ``wait``, only if no other writer holds it (False if one does)."""
+        if not self._threads.acquire(blocking=wait):
+            return False
         try:
             if self._path is not None:
                 if self._fd is None or self._pid != os.getpid():
                     self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                     self._pid = os.getpid()
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._threads.release()
+            return False
         except BaseException:
             self._threads.release()
             raise
-        return self
+        return True
 
     def __exit__(self, *_exc: object) -> None:
         try:
@@ -83,6 +94,24 @@ class Database:
         return self._write_lock if self._write_lock is not None else nullcontext()
 
     @contextmanager
+    def _writing_now(self) -> Iterator[None]:
+        """The write lock if no other writer holds it; ``WriterBusy`` at once if one does."""
+        lock = self._write_lock
+        if isinstance(lock, _SqliteWriters):
+            if not lock.acquire(wait=False):
+                raise WriterBusy
+            try:
+                yield
+            finally:
+                lock.__exit__()
+        else:
+            yield
+
+    def held_connection(self) -> HeldConnection:
+        """A connection for one long-lived writer thread (see ``HeldConnection``)."""
+        return HeldConnection(self)
+
+    @contextmanager
     def reader(self) -> Iterator[Session]:
         """A session for reads only; it never commits and takes no write lock on SQLite."""
         session = self._readonly()
@@ -102,3 +131,114 @@ class Database:
         self.engine.dispose()
         if isinstance(self._write_lock, _SqliteWriters):
             self._write_lock.close()
+
+
+class WriterBusy(Exception):
+    """Another writer holds SQLite's write lock (see ``HeldConnection.transaction``)."""
+
+
+SQLITE_CHECKPOINT_PAGES = 1000  # SQLite's default
+SQLITE_HOT_CHECKPOINT_PAGES = 10_000  # about 40 MB of WAL
+
+
+class HeldConnection:
+    """A Core connection that one writer thread keeps between its short transactions.
+
+    For a hot writer (the inbound group commit) an ORM session per transaction, a pool checkout
+    and PostgreSQL's pre-ping cost more than the statements. The connection is opened on first
+    use, kept while the writer is busy, and dropped after any error (the next transaction opens
+    a fresh, pinged one) or when the writer goes idle.
+
+    On PostgreSQL it runs in autocommit: each statement commits by itself, so a writer that puts
+    a whole transaction's work in one statement saves the BEGIN and COMMIT round trips. On SQLite
+    ``transaction()`` is a real transaction (BEGIN IMMEDIATE) under the database's writer lock,
+    and the connection leaves WAL checkpoints (which fsync, tens of milliseconds here) to the
+    database's other connections (the worker, which processes what this writer stores, commits
+    right after it) unless the WAL grows past ``SQLITE_HOT_CHECKPOINT_PAGES``.
+    Use it from one thread at a time.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: Connection | None = None
+
+    @property
+    def autocommit(self) -> bool:
+        """Whether each statement commits by itself (PostgreSQL)."""
+        return self.db.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self, *, wait: bool = True) -> Iterator[Connection]:
+        """The connection, in a transaction that commits when the block ends cleanly.
+
+        Without ``wait``, raises ``WriterBusy`` at once when another writer holds SQLite's write
+        lock (a caller on an event loop must not sleep on it).
+        """
+        with self.db._writing() if wait else self.db._writing_now():
+            conn = self._conn if self._conn is not None else self._open()
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                self.close(broken=True)
+                raise
+
+    def _open(self) -> Connection:
+        conn = self.db.engine.connect()
+        if self.autocommit:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            _pragma(conn, f"wal_autocheckpoint={SQLITE_HOT_CHECKPOINT_PAGES}")
+        self._conn = conn
+        return conn
+
+    def close(self, *, broken: bool = False) -> None:
+        """Give the connection back (or, after an error, throw it away)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if broken:
+            conn.invalidate()
+        elif not self.autocommit:  # back to SQLite's default for the pool's other users
+            _pragma(conn, f"wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
+        conn.close()
+
+
+def _pragma(conn: Connection, setting: str) -> None:
+    # On the driver's connection: through SQLAlchemy it would begin a transaction.
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA {setting}")
+
+
+class HeldAsyncConnection:
+    """PostgreSQL: an asynchronous psycopg connection, in autocommit, for one event loop's writer.
+
+    The inbound group commit waits for the server on the event loop with it instead of in a
+    thread: a writer thread and the event loop hand Python's interpreter lock back and forth at
+    every socket call, which cost more than the statements. Opened on first use from the
+    engine's own connection arguments; dropped after an error (the next use reconnects).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether a connection is kept (it may still have been dropped by the server)."""
+        return self._conn is not None and not self._conn.closed
+
+    async def get(self) -> psycopg.AsyncConnection[Any]:
+        """The connection, opened if needed."""
+        if self._conn is None or self._conn.closed:
+            args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
+            kwargs.pop("context", None)  # SQLAlchemy's type adapters; plain SQL needs none
+            self._conn = await psycopg.AsyncConnection.connect(*args, **kwargs, autocommit=True)
+        return self._conn
+
+    async def close(self) -> None:
+        """Close the connection (the next ``get`` opens another)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
