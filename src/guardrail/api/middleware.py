@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from guardrail.api.problems import problem
+from guardrail.api.problems import PROBLEM_JSON, problem, unexpected_body
 from guardrail.kit.ids import new_id
 
 log = logging.getLogger("guardrail.access")
+errors = logging.getLogger("guardrail.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -59,10 +60,8 @@ class RequestMiddleware:
         metrics: HttpMetrics,
         max_body_bytes: int,
         openapi: Callable[[], dict[str, Any]],
-        first: Sequence[BaseRoute] = (),
     ) -> None:
         self.app = app
-        self.first = tuple(first)
         self.openapi = openapi
         self._templates: list[tuple[re.Pattern[str], str]] | None = None
         self._by_path: dict[str, str] = {}
@@ -107,22 +106,10 @@ class RequestMiddleware:
             return message
 
         try:
-            await self._handler(scope)(scope, limited_receive, send)
+            await self.app(scope, limited_receive, send)
         except _TooLarge:
             response = problem(Request(scope), 413, self._too_large_detail())
             await response(scope, receive, send)
-
-    def _handler(self, scope: Scope) -> ASGIApp:
-        """The first route that fully matches, else the app (whose router has these routes too,
-        so another method still gets its 405). For one-event requests such as PagerDuty's, the
-        app's router costs more than the endpoint; an error still reaches the app's handlers."""
-        for route in self.first:
-            match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                scope.update(child_scope)
-                scope["route"] = route  # as Starlette's router does; metrics label by it
-                return route.handle
-        return self.app
 
     def _refuse(self, scope: Scope) -> Any:
         length, ctype, chunked = _body_headers(scope["headers"])
@@ -212,3 +199,43 @@ def _body_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, str, 
         elif name == b"transfer-encoding":
             chunked = True
     return length, ctype, chunked
+
+
+class GuardedRoutes:
+    """Routes served outside FastAPI's stack (see ``api.app.GuardrailApp``): the first route that
+    matches, and for an unexpected error the 500 problem+json, logged with the request id, that
+    the app's handlers give every other route."""
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self.routes = tuple(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        request_id = scope.get("state", {}).get("request_id")
+        try:
+            route, child_scope = next(
+                (r, child)
+                for r in self.routes
+                for match, child in [r.matches(scope)]
+                if match is Match.FULL
+            )
+            scope.update(child_scope)
+            scope["route"] = route  # metrics label by it, as after Starlette's router
+            await route.handle(scope, receive, tracking_send)
+        except _TooLarge:
+            raise  # the request middleware answers 413
+        except Exception:
+            if started:
+                raise
+            errors.exception("unhandled error", extra={"request_id": request_id})
+            content = unexpected_body(scope["path"], request_id)
+            headers = [(b"content-type", PROBLEM_JSON.encode())]
+            headers.append((b"content-length", str(len(content)).encode()))
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": content})

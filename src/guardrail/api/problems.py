@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -97,15 +98,29 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status_code, detail)
 
 
+_UNEXPECTED = (
+    "guardrail hit an unexpected error; the server log has the details under this request id"
+)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception(
         "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
     )
-    return problem(
-        request,
-        500,
-        "guardrail hit an unexpected error; the server log has the details under this request id",
-    )
+    return problem(request, 500, _UNEXPECTED)
+
+
+def unexpected_body(path: str, request_id: str | None) -> bytes:
+    """The 500 problem+json body, for the endpoints served outside FastAPI's handlers."""
+    body = {
+        "type": "urn:guardrail:problem:internal-server-error",
+        "title": _TITLES[500],
+        "status": 500,
+        "detail": _UNEXPECTED,
+        "instance": path,
+        "request_id": request_id,
+    }
+    return json.dumps(body).encode()
 
 
 def install(app: FastAPI) -> None:

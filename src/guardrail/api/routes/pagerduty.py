@@ -7,18 +7,21 @@ PagerDuty's own shapes (202 ``{"status": "success", "message": "Event processed"
 A 202 goes out only after the commit that stores the event (group commit: see the inbound core's
 ``batch``); a small event is checked on the event loop, parsed once.
 
-The two endpoints are bare ASGI apps on Starlette routes, not FastAPI operations, and the request
-middleware tries these routes before the app's router: a sender posts one event per request, and
-FastAPI's routing and request handling (dependency solving, the request object, the response
-class) cost more CPU than checking and storing the event. The middleware still gives them a
-request id, the body limit, metrics and the access log; an unexpected error still answers 500
-problem+json through the app's handlers. Being outside FastAPI, they are not in /openapi.json
-(PagerDuty's own Events API v2 specification describes them).
+The two endpoints are bare ASGI apps on Starlette routes, not FastAPI operations, and the app
+(``api.app.GuardrailApp``) answers a POST to them before its middleware stack and router: a
+sender posts one event per request, and FastAPI's layers and request handling (dependency solving,
+the request object, the response class) cost more CPU than checking and storing the event.
+guardrail's request middleware still gives them a request id, the body limit, metrics and the
+access log, and an unexpected error still answers 500 problem+json. Being outside FastAPI, they
+are described in /openapi.json by hand (``pagerduty_schema``); another method on these paths goes
+through the app, which answers 405.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -148,10 +151,21 @@ class _EventsEndpoint:
         await send({"type": "http.response.body", "body": content})
 
 
-# Also handed to the request middleware, which tries them before the app's router.
+# Answered ahead of the app's stack (POST only); the app's router has them too, for the 405s.
+FAST_PATHS = ("/v2/enqueue", "/v2/change/enqueue")
 routes = [
     Route("/v2/enqueue", _EventsEndpoint(change=False), methods=["POST"]),
     Route("/v2/change/enqueue", _EventsEndpoint(change=True), methods=["POST"]),
 ]
-router = APIRouter()
+
+
+@contextlib.asynccontextmanager
+async def _close_writer(app: Any) -> AsyncIterator[None]:
+    yield
+    writer: GroupCommit | None = getattr(app.state, "inbound_writer", None)
+    if writer is not None:
+        await writer.aclose()
+
+
+router = APIRouter(lifespan=_close_writer)
 router.routes.extend(routes)
