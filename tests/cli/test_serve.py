@@ -123,7 +123,10 @@ def test_serve_with_several_processes_shares_one_database(tmp_path):
 
         def create(n: int) -> int:
             body = {"name": f"svc-{n}", "tier": 2}
-            return httpx.post(f"{base}/api/v1/services", json=body, headers=headers).status_code
+            # A generous timeout: each process's first request may wait for its start-up work
+            # (the OpenAPI document) on a loaded 2-core CI machine; a stall still fails.
+            answer = httpx.post(f"{base}/api/v1/services", json=body, headers=headers, timeout=30)
+            return answer.status_code
 
         with ThreadPoolExecutor(8) as pool:
             codes = list(pool.map(create, range(40)))
