@@ -68,7 +68,7 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         writer = self._writers.get(loop)
         if writer is None:
-            writer = self._writers[loop] = _LoopWriter(self.db, loop)
+            writer = self._writers[loop] = _LoopWriter(self.db)
         return await writer.store(item)
 
     async def aclose(self) -> None:
@@ -79,22 +79,25 @@ class GroupCommit:
 
 
 class _LoopWriter:
-    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    # Keeps no reference to its loop (it is the value of a weak mapping keyed by the loop); its
+    # methods run on that loop.
+    def __init__(self, db: Database) -> None:
         self.waiting: list[_Work] = []
         self.task: asyncio.Task[None] | None = None
         self.idle: asyncio.TimerHandle | None = None
+        self.closing: asyncio.Task[None] | None = None
         postgres = db.engine.dialect.name == "postgresql"
         self.pg = HeldAsyncConnection(db.engine) if postgres else None
         self.held = None if postgres else db.held_connection()
 
     async def store(self, item: Pending) -> Stored:
-        future: asyncio.Future[Stored] = self.loop.create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Stored] = loop.create_future()
         self.waiting.append(_Work(item, future))
         if self.task is None:
             if self.idle is not None:
                 self.idle.cancel()
-            self.task = self.loop.create_task(self._drain())
+            self.task = loop.create_task(self._drain())
         # A request that goes away cancels its future; its delivery is stored anyway (the
         # sender's retry is then recognised as a replay).
         return await future
@@ -114,7 +117,7 @@ class _LoopWriter:
                 await asyncio.sleep(0)
         finally:
             self.task = None
-            self.idle = self.loop.call_later(IDLE_SECONDS, self._close_idle)
+            self.idle = asyncio.get_running_loop().call_later(IDLE_SECONDS, self._close_idle)
 
     async def _commit(self, batch: list[_Work]) -> list[Outcome]:
         try:
@@ -162,8 +165,8 @@ class _LoopWriter:
 
     def _close_idle(self) -> None:
         self.idle = None
-        if self.task is None:
-            self.loop.create_task(self.aclose())
+        if self.task is None:  # kept: the loop holds only a weak reference to a task
+            self.closing = asyncio.get_running_loop().create_task(self.aclose())
 
     async def aclose(self) -> None:
         if self.task is not None:
