@@ -32,19 +32,27 @@ _TITLES = {
 }
 
 
-def problem(
-    request: Request, status: int, detail: str, *, slug: str | None = None, **extra: Any
-) -> JSONResponse:
-    """A problem+json response for ``request``."""
+def problem_body(
+    path: str, status: int, detail: str, request_id: str | None, *, slug: str | None = None
+) -> dict[str, Any]:
+    """The RFC 9457 body every error answers with."""
     title = _TITLES.get(status, "Error")
-    body: dict[str, Any] = {
+    return {
         "type": f"urn:guardrail:problem:{slug or title.lower().replace(' ', '-')}",
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
-        "request_id": getattr(request.state, "request_id", None),
+        "instance": path,
+        "request_id": request_id,
     }
+
+
+def problem(
+    request: Request, status: int, detail: str, *, slug: str | None = None, **extra: Any
+) -> JSONResponse:
+    """A problem+json response for ``request``."""
+    request_id = getattr(request.state, "request_id", None)
+    body = problem_body(request.url.path, status, detail, request_id, slug=slug)
     body.update(extra)
     headers = {"WWW-Authenticate": 'Bearer realm="guardrail"'} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -112,15 +120,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def unexpected_body(path: str, request_id: str | None) -> bytes:
     """The 500 problem+json body, for the endpoints served outside FastAPI's handlers."""
-    body = {
-        "type": "urn:guardrail:problem:internal-server-error",
-        "title": _TITLES[500],
-        "status": 500,
-        "detail": _UNEXPECTED,
-        "instance": path,
-        "request_id": request_id,
-    }
-    return json.dumps(body).encode()
+    return json.dumps(problem_body(path, 500, _UNEXPECTED, request_id)).encode()
 
 
 def install(app: FastAPI) -> None:

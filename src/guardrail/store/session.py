@@ -149,12 +149,11 @@ class HeldConnection:
     use, kept while the writer is busy, and dropped after any error (the next transaction opens
     a fresh, pinged one) or when the writer goes idle.
 
-    On PostgreSQL it runs in autocommit: each statement commits by itself, so a writer that puts
-    a whole transaction's work in one statement saves the BEGIN and COMMIT round trips. On SQLite
-    ``transaction()`` is a real transaction (BEGIN IMMEDIATE) under the database's writer lock,
-    and the connection leaves WAL checkpoints (which fsync, tens of milliseconds here) to the
-    database's other connections (the worker, which processes what this writer stores, commits
-    right after it) unless the WAL grows past ``SQLITE_HOT_CHECKPOINT_PAGES``.
+    On SQLite (the group commit's only user of it; on PostgreSQL it uses
+    ``HeldAsyncConnection``) ``transaction()`` is BEGIN IMMEDIATE under the database's writer
+    lock, and the connection leaves WAL checkpoints (which fsync, tens of milliseconds here) to
+    the database's other connections (the worker, which processes what this writer stores,
+    commits right after it) unless the WAL grows past ``SQLITE_HOT_CHECKPOINT_PAGES``.
     Use it from one thread at a time.
     """
 
@@ -163,9 +162,8 @@ class HeldConnection:
         self._conn: Connection | None = None
 
     @property
-    def autocommit(self) -> bool:
-        """Whether each statement commits by itself (PostgreSQL)."""
-        return self.db.engine.dialect.name == "postgresql"
+    def _sqlite(self) -> bool:
+        return self.db.engine.dialect.name == "sqlite"
 
     @contextmanager
     def transaction(self, *, wait: bool = True) -> Iterator[Connection]:
@@ -185,9 +183,7 @@ class HeldConnection:
 
     def _open(self) -> Connection:
         conn = self.db.engine.connect()
-        if self.autocommit:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        else:
+        if self._sqlite:
             _pragma(conn, f"wal_autocheckpoint={SQLITE_HOT_CHECKPOINT_PAGES}")
         self._conn = conn
         return conn
@@ -199,7 +195,7 @@ class HeldConnection:
             return
         if broken:
             conn.invalidate()
-        elif not self.autocommit:  # back to SQLite's default for the pool's other users
+        elif self._sqlite:  # back to SQLite's default for the pool's other users
             _pragma(conn, f"wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
         conn.close()
 

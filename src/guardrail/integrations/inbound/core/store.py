@@ -93,11 +93,8 @@ def store_many(session: Session, items: Sequence[Pending]) -> list[Stored]:
 
 
 def store_on(conn: Connection, items: Sequence[Pending]) -> list[Stored]:
-    """``store_many`` on a connection, in its transaction.
-
-    In autocommit (the group commit's writer on PostgreSQL) each statement commits by itself:
-    the batch's events and jobs together, then the count of its replays.
-    """
+    """``store_many`` on a connection, in its transaction (the group commit's SQLite writer; on
+    PostgreSQL it uses ``store_postgresql_async``)."""
     write = _store_postgresql if conn.dialect.name == "postgresql" else _store_sqlite
     return _answers(items, write(conn, _batch(items)))
 
