@@ -23,6 +23,8 @@ def test_openapi_documents_every_route(client):
     schema = client.get("/openapi.json").json()
     assert schema["info"]["title"] == "guardrail"
     assert "/api/v1/services" in schema["paths"] and "/api/v1/tokens" in schema["paths"]
+    # Slack's interactivity endpoint is part of the public contract too.
+    assert set(schema["paths"]["/hooks/slack"]["post"]["responses"]) >= {"200", "401"}
     # The PagerDuty-compatible endpoints are served outside FastAPI and described by hand.
     for path, body in (
         ("/v2/enqueue", "PagerDutyEvent"),

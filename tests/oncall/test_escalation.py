@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import timedelta
 
@@ -191,12 +192,36 @@ def test_permanent_failure_is_not_retried(db, settings, setup, slack):
     assert "HTTP 404" in (row.last_error or "")
 
 
-def test_unreachable_target_retries_then_fails(db, settings, setup, slack):
+def test_unreachable_target_retries_then_fails(db, settings, setup, slack, monkeypatch):
+    # alice's identity email, with nothing listening at the SMTP address: every attempt is logged.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    monkeypatch.setenv("GUARDRAIL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GUARDRAIL_SMTP_PORT", str(closed_port))
     start(db)
-    # alice's email has no SMTP server configured: every attempt fails and is logged.
     work(db, settings, ahead=timedelta(hours=1))
-    row = next(d for d in deliveries(db) if d.channel == "email")
+    emails = {d.target: d for d in deliveries(db) if d.channel == "email"}
+    row = emails["person:alice"]  # and bob's, at level 2
     assert (row.status, row.attempts) == ("failed", 5)
+    assert "ConnectionRefused" in (row.last_error or "")
+
+
+def test_identity_email_is_paged_only_where_email_is_set_up(db, settings, slack, hook, monkeypatch):
+    monkeypatch.delenv("GUARDRAIL_SMTP_HOST", raising=False)
+    make_people(db)
+    apply(db, escalation_file(slack.url("/slack"), hook.url("/bob")))
+    start(db)
+    work(db, settings)
+    # No SMTP server: alice's identity email would never arrive, so it is not tried at all.
+    assert [d.channel for d in deliveries(db)] == ["slack"]
+    # An email contact named in the on-call file is paged regardless, so the missing server shows.
+    contacts = "contacts:\n  - person: alice\n    slack_user: U00FAKEUSER1\n"
+    apply(db, contacts + "    email: alice@oncall.example.com\n")
+    start(db, "inc_test2")
+    work(db, settings)
+    row = next(d for d in deliveries(db, "inc_test2") if d.channel == "email")
+    assert (row.target, row.status) == ("person:alice", "retrying")
     assert "GUARDRAIL_SMTP_HOST" in (row.last_error or "")
 
 

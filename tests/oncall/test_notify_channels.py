@@ -91,15 +91,17 @@ def test_slack_acknowledge_button_stops_escalation(
     assert bad.status_code == 401
     response = _post(client, body)
     assert response.status_code == 200
-    assert response.json()["text"] == "testuser acknowledged incident inc_test1."
+    # The Slack user is linked to alice, so the press is hers, whatever Slack calls her.
+    assert response.json()["text"] == "alice acknowledged incident inc_test1."
     work(db, settings, ahead=timedelta(hours=1))
     assert hook.requests == []  # level 2 never paged
     with db.reader() as session:
         run = repository.run_for_incident(session, "inc_test1")
         assert run is not None and run.status == "acknowledged"
-        assert "slack:testuser" in run.stop_reason
+        assert "slack:alice" in run.stop_reason
         alice = next(p for p in _people(session) if p.handle == "alice")
-        assert oncall.person_id_for_slack_user(session, "U00FAKEUSER1") == alice.id
+        linked = oncall.person_for_slack_user(session, "U00FAKEUSER1")
+        assert linked is not None and linked.id == alice.id
 
 
 def _people(session):
@@ -133,14 +135,22 @@ def test_slack_buttons_call_the_incidents_practice(client, db, receivers, monkey
     assert refused.status_code == 200 and refused.json()["response_type"] == "ephemeral"
     assert "U_NOT_LINKED is not linked to a guardrail person" in refused.json()["text"]
     assert calls == []
+    # A linked user's press is recorded as the person.
+    alice_press = {"elements": [{"action_id": "incident.acknowledge", "value": "inc_8"}]}
+    assert _post(client, _press(alice_press)).json()["text"] == "alice acknowledged incident inc_8."
+    with db.reader() as session:
+        alice = next(p for p in _people(session) if p.handle == "alice")
+    assert calls.pop() == ("acknowledge", "inc_8", "slack", "slack:alice", "slack:alice", alice.id)
     # A team that lets anyone in the channel press the buttons says so.
     monkeypatch.setenv("GUARDRAIL_SLACK_LINKED_USERS_ONLY", "false")
     for action in ("incident.resolve", "incident.acknowledge"):
         block = {"elements": [{"action_id": action, "value": "inc_9"}]}
         assert _post(client, _press(block, user="U_NOT_LINKED")).status_code == 200
-    assert [c[:5] for c in calls] == [
-        ("resolve", "inc_9", "slack", "slack:testuser", "slack:testuser"),
-        ("acknowledge", "inc_9", "slack", "slack:testuser", "slack:testuser"),
+    # Unlinked presses name the Slack user id, so a Slack name cannot pass for a person's handle.
+    unlinked = "slack:testuser (unlinked U_NOT_LINKED)"
+    assert calls == [
+        ("resolve", "inc_9", "slack", unlinked, unlinked, None),
+        ("acknowledge", "inc_9", "slack", unlinked, unlinked, None),
     ]
 
 

@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(system.router)
     app.include_router(importlib.import_module("guardrail.api.routes.pagerduty").router)
     app.include_router(importlib.import_module("guardrail.api.routes.hooks").router)
+    app.include_router(importlib.import_module("guardrail.api.routes.slack_interactions").router)
     app.include_router(api_router())
     _mount_web(app)
     app.add_middleware(

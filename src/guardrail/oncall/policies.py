@@ -12,6 +12,8 @@ from guardrail.audit import service as audit_service
 from guardrail.cmdb import service as cmdb
 from guardrail.errors import NotFound
 from guardrail.identity import service as identity_service
+from guardrail.identity.models import Person
+from guardrail.integrations.outbound.email import sender as smtp
 from guardrail.kit.context import Actor
 from guardrail.kit.jsonutil import to_jsonable
 from guardrail.oncall import repository, schedules
@@ -95,9 +97,10 @@ def apply_contacts(
     return AppliedItem(kind="contacts", name=person.handle, change=change, id=person.id)
 
 
-def person_id_for_slack_user(session: Session, slack_user: str) -> str | None:
+def person_for_slack_user(session: Session, slack_user: str) -> Person | None:
     """The person whose contact methods name this Slack user id."""
-    return repository.person_for_slack_user(session, slack_user)
+    person_id = repository.person_for_slack_user(session, slack_user)
+    return session.get(Person, person_id) if person_id else None
 
 
 # --- policies ---
@@ -242,9 +245,15 @@ def _people_of(session: Session, kind: TargetType, ref: str, at: datetime) -> li
 
 
 def person_destinations(session: Session, person_ids: list[str]) -> list[Destination]:
-    """Each person's contact methods; their identity email when they gave no email contact."""
+    """Each person's contact methods; their identity email when they gave no email contact.
+
+    The identity email is used only where email is set up (GUARDRAIL_SMTP_HOST): without a server
+    it would be a page that can never arrive, retried and logged as failed at every incident. An
+    email contact named in the on-call file is always paged, so a missing server shows up there.
+    """
     people = Directory(session)
     contacts = repository.contacts(session, person_ids)
+    email_is_set_up = bool(smtp.settings().host)
     result = []
     for person_id in dict.fromkeys(person_ids):
         handle = people.handle(person_id) or person_id
@@ -253,6 +262,7 @@ def person_destinations(session: Session, person_ids: list[str]) -> list[Destina
         ]
         result += [Destination(f"person:{handle}", c.kind, c.address, person_id) for c in mine]
         person = people.find(person_id)
-        if not any(c.kind == "email" for c in mine) and person is not None and person.email:
+        has_email = any(c.kind == "email" for c in mine)
+        if email_is_set_up and not has_email and person is not None and person.email:
             result.append(Destination(f"person:{handle}", "email", person.email, person_id))
     return result

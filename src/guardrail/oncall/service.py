@@ -33,7 +33,7 @@ schedule_out = schedules.schedule_out
 add_override = schedules.add_override
 remove_override = schedules.remove_override
 list_policies = policies.list_policies
-person_id_for_slack_user = policies.person_id_for_slack_user
+person_for_slack_user = policies.person_for_slack_user
 create_feed = feeds.create_feed
 check_feed_token = feeds.check_token
 resolve_feed_subject = feeds.resolve_subject
@@ -55,7 +55,7 @@ __all__ = [
     "notify_incident_update",
     "parse_document",
     "person_calendar",
-    "person_id_for_slack_user",
+    "person_for_slack_user",
     "remove_override",
     "resolve_feed_subject",
     "schedule_calendar",

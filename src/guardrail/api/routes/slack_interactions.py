@@ -1,4 +1,4 @@
-"""``POST /hooks/slack``: Slack's interactivity requests (approve/reject buttons on changes).
+"""``POST /hooks/slack``: Slack's interactivity requests (buttons on change and incident messages).
 
 Mounted at the root beside the other hooks. Slack signs each request (v0 scheme) with the app's
 signing secret (GUARDRAIL_SLACK_SIGNING_SECRET); unsigned, mis-signed or stale requests are refused
@@ -48,11 +48,21 @@ def _act(db: Database, press: interactions.ButtonPress, request_id: str) -> dict
 
 @router.post(
     "/hooks/slack",
-    summary="Slack interactivity (approve/reject buttons)",
-    responses={401: {"description": "Signature missing, wrong, or older than five minutes"}},
+    summary="Slack interactivity (Approve/Reject on changes, Acknowledge/Resolve on incidents)",
+    responses={
+        200: {"description": "Slack's message answer: `response_type`, `text`"},
+        400: {"description": "A change button whose payload cannot be read"},
+        401: {"description": "Signature missing, wrong, or older than five minutes"},
+        404: {"description": "Slack interactivity is not set up (no signing secret)"},
+    },
 )
 async def slack_interaction(request: Request) -> JSONResponse:
-    """Verify Slack's signature and timestamp, then approve or reject the change asked for."""
+    """Verify Slack's signature and timestamp, then act on the button pressed.
+
+    The body is Slack's `application/x-www-form-urlencoded` `payload` (a `block_actions` JSON
+    document), signed with the app's signing secret in `X-Slack-Signature` and
+    `X-Slack-Request-Timestamp`.
+    """
     secret = client.settings().signing_secret
     if not secret:
         raise NotConfigured("Slack interactivity is not set up: set GUARDRAIL_SLACK_SIGNING_SECRET")

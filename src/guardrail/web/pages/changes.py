@@ -1,8 +1,4 @@
-"""Change pages: the list, one change, the approver's inbox (with buttons), the calendar.
-
-This module also mounts Slack's interactivity endpoint (``POST /hooks/slack``), which lives at the
-root like the pages do.
-"""
+"""Change pages: the list, one change, the approver's inbox (with buttons), the calendar."""
 
 from __future__ import annotations
 
@@ -11,7 +7,6 @@ from datetime import timedelta
 from fastapi import Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from guardrail.api.routes import slack_interactions
 from guardrail.changes import calendar as calendar_service
 from guardrail.changes import service, views
 from guardrail.changes.enums import ChangeState
@@ -25,7 +20,6 @@ from guardrail.web.routing import web_router
 from guardrail.web.session import same_origin, signed_in
 
 router = web_router()
-router.include_router(slack_interactions.router)
 PAGE_SIZE = 50
 
 

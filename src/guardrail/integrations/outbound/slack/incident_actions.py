@@ -60,28 +60,37 @@ def parse(body: bytes) -> IncidentPress | None:
 
 
 def act(db: Database, press: IncidentPress, request_id: str) -> dict[str, Any]:
-    """Acknowledge or resolve the incident; the reply Slack shows in the channel."""
+    """Acknowledge or resolve the incident; the reply Slack shows in the channel.
+
+    A press by a linked Slack user is recorded as that person (``slack:<handle>``, with the
+    person's id on the audit record); an unlinked user, where allowed, as
+    ``slack:<username> (unlinked <user id>)`` so nobody can pass for a person by their Slack name.
+    """
     try:
         with db.unit_of_work() as session:
-            person_id = oncall.person_id_for_slack_user(session, press.user_id)
-            if person_id is None and client.settings().linked_users_only:
+            person = oncall.person_for_slack_user(session, press.user_id)
+            if person is None and client.settings().linked_users_only:
                 return interaction_reply(
                     f"Not done: Slack user {press.user_id} is not linked to a guardrail person. "
                     f"Add `slack_user: {press.user_id}` to your contacts in the on-call file "
                     "(`guardrail oncall apply`), or acknowledge in guardrail itself.",
                     ephemeral=True,
                 )
+            if person is not None:
+                who, by = person.handle, f"slack:{person.handle}"
+            else:
+                who, by = press.user_name, f"slack:{press.user_name} (unlinked {press.user_id})"
             actor = Actor(
-                name=f"slack:{press.user_name}",
+                name=by,
                 role=Role.engineer.value,
-                person_id=person_id,
+                person_id=person.id if person is not None else None,
                 request_id=request_id,
             )
-            _apply(session, actor, press)
+            _apply(session, actor, press, by)
     except GuardrailError as exc:
         return interaction_reply(f"Not done: {exc.detail}", ephemeral=True)
     verb = "acknowledged" if press.action == "acknowledge" else "resolved"
-    return interaction_reply(f"{press.user_name} {verb} incident {press.incident_id}.")
+    return interaction_reply(f"{who} {verb} incident {press.incident_id}.")
 
 
 def incidents_service() -> Any:
@@ -92,8 +101,7 @@ def incidents_service() -> Any:
         return None
 
 
-def _apply(session: Any, actor: Actor, press: IncidentPress) -> None:
-    by = f"slack:{press.user_name}"
+def _apply(session: Any, actor: Actor, press: IncidentPress, by: str) -> None:
     action = getattr(incidents_service(), press.action, None)
     if action is not None:
         action(session, actor, press.incident_id, via="slack", by=by)
