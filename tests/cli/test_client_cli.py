@@ -59,3 +59,20 @@ def test_revoked_token_is_refused(cli, live_server, admin_token):
     cli("token", "revoke", created["id"])
     result = cli("service", "list", env=env)
     assert result.exit_code == 2 and "revoked" in result.output
+
+
+def test_the_command_does_not_load_the_server_or_the_judge():
+    """A pipeline step (`guardrail gate`, `deploy record`) starts without the web app, the ASGI
+    server, the demo seeder or scipy: those load only in the commands that use them."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, guardrail.cli.main; "
+        "print(sorted(m for m in ('scipy', 'fastapi', 'uvicorn', 'guardrail.api.app', "
+        "'guardrail.demo.seed', 'guardrail.releases.canary') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"

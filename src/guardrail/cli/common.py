@@ -12,7 +12,6 @@ import typer
 
 from guardrail.config import Settings, get_settings
 from guardrail.errors import GuardrailError
-from guardrail.store import migrate
 from guardrail.store.engine import make_engine
 from guardrail.store.session import Database
 
@@ -50,6 +49,8 @@ def open_db(*, require_current: bool = True) -> Database:
 
 def _check_migrated(db: Database) -> None:
     try:
+        from guardrail.store import migrate  # alembic: only for commands that open the store
+
         current, head = migrate.current_revision(db.engine), migrate.head_revision(db.engine)
     except Exception as exc:
         fail(f"cannot open the database at {db.engine.url.render_as_string()}: {exc}")

@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import typer
 import yaml
 from pydantic import ValidationError
 
-from guardrail.api.problems import validation_errors
 from guardrail.cli.common import EXIT_UNREACHABLE, ApiClient, fail, print_json, print_table
 from guardrail.errors import GuardrailError
-from guardrail.releases import canary, canary_sources
+
+if TYPE_CHECKING:  # the judge (and scipy) load only when `canary judge` runs
+    from guardrail.releases import canary
 
 deploy_app = typer.Typer(help="Deployments (talks to the server).", no_args_is_help=True)
 canary_app = typer.Typer(help="The canary judge.", no_args_is_help=True)
@@ -179,6 +180,9 @@ def show(
 
 def load_spec(path: Path) -> canary.CanarySpec:
     """The canary FILE (YAML or JSON)."""
+    from guardrail.api.problems import validation_errors
+    from guardrail.releases import canary
+
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -200,6 +204,8 @@ def judge(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Judge a canary run: exit 0 on pass, 1 on marginal or fail, 2 on bad input."""
+    from guardrail.releases import canary, canary_sources
+
     spec = load_spec(file)
     try:
         result = canary.judge(spec, canary_sources.fetch(spec))

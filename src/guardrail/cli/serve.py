@@ -7,12 +7,9 @@ import os
 from typing import Literal
 
 import typer
-import uvicorn
 
-from guardrail.api.app import create_app
 from guardrail.cli.common import fail, open_db, settings
 from guardrail.config import Settings
-from guardrail.demo import seed
 from guardrail.identity import service as identity
 from guardrail.identity.enums import Role
 from guardrail.identity.schemas import TokenCreate
@@ -53,6 +50,8 @@ def _run(
     processes: int = 1,
     log_format: LogFormat = "text",
 ) -> None:
+    import uvicorn
+
     from guardrail.worker.runner import start_background
 
     stop_worker = start_background(db, conf) if worker else None
@@ -66,6 +65,8 @@ def _run(
     )
     try:
         if processes == 1:
+            from guardrail.api.app import create_app  # the web app loads only to be served
+
             app = create_app(conf, db)
             uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
         else:
@@ -121,6 +122,8 @@ def demo(
     db = open_db(require_current=False)
     _prepare(db, conf, announce=False)  # the demo prints its own sign-in token below
     with db.unit_of_work() as session:
+        from guardrail.demo import seed  # the sample organisation's history (and scipy)
+
         seeded = seed.seed(session)
         _, secret = identity.create_token(
             session,
