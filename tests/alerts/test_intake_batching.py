@@ -54,6 +54,26 @@ def test_a_batch_stores_each_delivery_once_and_counts_every_repeat(client, auth,
     assert _counts(db) == (3, 3, 3)
 
 
+def test_storing_a_batch_again_recognises_its_own_rows(client, auth, db):
+    """A batch committed whose answer was lost (a dropped connection) is stored again by the
+    retry: its deliveries are answered as stored, not as replays, and no replay is counted."""
+    integration = create_integration(client, auth, "pagerduty")
+    batch = [_pending(integration["id"], k) for k in ("a", "b", "a")]
+    with db.unit_of_work() as session:
+        first = store_many(session, batch)
+    assert [r.duplicate for r in first] == [False, False, True]
+    assert _counts(db) == (2, 1, 2)
+    with db.unit_of_work() as session:
+        again = store_many(session, batch)
+    assert again == first
+    assert _counts(db) == (2, 1, 2)
+    # A real replay (the same delivery, sent again) is still one.
+    with db.unit_of_work() as session:
+        (replay,) = store_many(session, [_pending(integration["id"], "a")])
+    assert replay.duplicate and replay.event_id == first[0].event_id
+    assert _counts(db) == (2, 2, 2)
+
+
 def test_group_commit_answers_only_after_its_commit(client, auth, db):
     integration = create_integration(client, auth, "pagerduty")
     writer = GroupCommit(db)

@@ -150,8 +150,8 @@ class _LoopWriter:
             if not reused:
                 raise
             # A kept connection the server dropped meanwhile (a restart, a failover, an idle
-            # timeout): once more on a new one. Had the lost statement committed, its deliveries
-            # are now found as replays, still answered as stored.
+            # timeout): once more on a new one. Had the lost statement committed, its rows carry
+            # these deliveries' own ids (chosen with each ``Pending``) and are recognised as theirs.
             log.info("the intake's database connection was lost; reconnecting", exc_info=True)
             return await store_postgresql_async(await pg.get(), items)
         except BaseException:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -45,9 +45,23 @@ _JOBS = cast(Table, Job.__table__)
 Key = tuple[str, str]  # (integration id, delivery key)
 
 
+def _event_id() -> str:
+    return new_id(InboundEvent.id_prefix)
+
+
+def _job_id() -> str:
+    return new_id(Job.id_prefix)
+
+
 @dataclass(frozen=True)
 class Pending:
-    """A verified, described delivery waiting to be stored."""
+    """A verified, described delivery waiting to be stored.
+
+    Its ids are chosen once, with the delivery: every attempt to store it (a retry on a new
+    connection, one by one after a failed batch) writes the same ids, so a row that an earlier
+    attempt committed before its answer was lost is recognised as this delivery's own, not as a
+    replay of it.
+    """
 
     integration_id: str
     source: str
@@ -55,6 +69,8 @@ class Pending:
     dedup_key: str
     headers: dict[str, str]
     body: str
+    event_id: str = field(default_factory=_event_id)
+    job_id: str = field(default_factory=_job_id)
 
     @property
     def key(self) -> Key:
@@ -108,8 +124,8 @@ def _batch(items: Sequence[Pending]) -> _Batch:
         now=utcnow(),
         first=first,
         counts=counts,
-        event_ids={key: new_id(InboundEvent.id_prefix) for key in first},
-        job_ids={key: new_id(Job.id_prefix) for key in first},
+        event_ids={key: item.event_id for key, item in first.items()},
+        job_ids={key: item.job_id for key, item in first.items()},
     )
 
 
@@ -158,12 +174,16 @@ SELECT id FROM ins
 """
 # The replays of a batch, counted in one statement that is planned for each use (not prepared):
 # it joins the events table, and a generic plan cached while that table was small would scan it.
-# A statement of its own also sees keys a concurrent transaction committed meanwhile.
+# A statement of its own also sees keys a concurrent transaction committed meanwhile. A row with
+# the batch's own event id was stored by an earlier attempt at this very batch (autocommit: its
+# statement committed, then the answer was lost); it already counts this batch's copies.
 _PG_REPLAYS = """
-UPDATE inbound_events AS e SET replays = e.replays + r.n
-FROM json_to_recordset(%(rows)s::json) AS r(integration_id varchar, dedup_key varchar, n int)
+UPDATE inbound_events AS e
+SET replays = e.replays + CASE WHEN e.id = r.event_id THEN 0 ELSE r.n END
+FROM json_to_recordset(%(rows)s::json)
+    AS r(integration_id varchar, dedup_key varchar, event_id varchar, n int)
 WHERE e.integration_id = r.integration_id AND e.dedup_key = r.dedup_key
-RETURNING e.integration_id, e.dedup_key, e.id, e.event_type, e.status
+RETURNING e.integration_id, e.dedup_key, e.id, e.event_type, e.status, e.id = r.event_id
 """
 
 
@@ -235,14 +255,18 @@ def _pg_inserted(
 
 
 def _pg_replay_params(batch: _Batch, replayed: list[Key]) -> dict[str, Any]:
-    rows = [{"integration_id": i, "dedup_key": k, "n": batch.counts[(i, k)]} for i, k in replayed]
+    rows = [
+        {"integration_id": i, "dedup_key": k, "event_id": batch.event_ids[(i, k)], "n": n}
+        for i, k in replayed
+        for n in (batch.counts[(i, k)],)
+    ]
     return {"rows": json.dumps(rows)}
 
 
 def _pg_replays(rows: Sequence[Sequence[Any]]) -> dict[Key, Stored]:
     return {
-        (integration_id, dedup_key): Stored(event_id, event_type, True, status)
-        for integration_id, dedup_key, event_id, event_type, status in rows
+        (integration_id, dedup_key): Stored(event_id, event_type, not ours, status)
+        for integration_id, dedup_key, event_id, event_type, status, ours in rows
     }
 
 
@@ -278,9 +302,10 @@ _INSERT_EVENTS = DriverInsert(
 )
 _INSERT_JOBS = DriverInsert(_JOBS.insert(), _JOB_COLUMNS)
 # On the driver's cursor too: a replay burst (a sender retrying) costs one cheap statement each.
+# A row with the delivery's own id is its own, stored by an earlier attempt (see ``Pending``).
 _SQLITE_REPLAY = (
-    "UPDATE inbound_events SET replays = replays + ? WHERE integration_id = ? AND dedup_key = ?"
-    " RETURNING id, event_type, status"
+    "UPDATE inbound_events SET replays = replays + CASE WHEN id = ? THEN 0 ELSE ? END"
+    " WHERE integration_id = ? AND dedup_key = ? RETURNING id, event_type, status"
 )
 
 
@@ -310,7 +335,7 @@ def _store_sqlite(conn: Connection, batch: _Batch) -> dict[Key, Stored]:
         for key in new
     }
     for key in batch.first.keys() - stored.keys():
-        stored[key] = _count_replays(conn, key, batch.counts[key])
+        stored[key] = _count_replays(conn, key, batch.event_ids[key], batch.counts[key])
     return stored
 
 
@@ -327,12 +352,12 @@ def _job_row(batch: _Batch, key: Key) -> dict[str, Any]:
     }
 
 
-def _count_replays(conn: Connection, key: Key, count: int) -> Stored:
+def _count_replays(conn: Connection, key: Key, own_id: str, count: int) -> Stored:
     driver = conn.connection.driver_connection
     assert driver is not None
-    cursor = driver.execute(_SQLITE_REPLAY, (count, *key))
+    cursor = driver.execute(_SQLITE_REPLAY, (own_id, count, *key))
     try:
         event_id, event_type, status = cursor.fetchone()
     finally:
         cursor.close()
-    return Stored(event_id, event_type, True, status)
+    return Stored(event_id, event_type, event_id != own_id, status)
