@@ -65,7 +65,7 @@ def test_firing_alerts_open_one_incident_per_group_and_resolve_it(client, auth, 
     post_am(client, integration, am_body([am_alert(instance="web-2", status="resolved")]))
     drain(db, settings)
     detail = client.get(f"/api/v1/incidents/{high['id']}", headers=auth).json()
-    assert detail["status"] == "resolved"
+    assert (detail["status"], detail["resolved_by"]) == ("resolved", "alerts")
     assert all(a["status"] == "resolved" for a in detail["alerts"])
 
 

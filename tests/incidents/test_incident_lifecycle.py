@@ -51,6 +51,7 @@ def test_lifecycle_moves_forward_and_is_on_the_timeline(client, auth, db, settin
     )
     resolved = client.post(f"{url}/resolve", headers=auth).json()
     assert resolved["status"] == "resolved" and resolved["resolved_at"]
+    assert resolved["resolved_by"].startswith("token:")
     assert client.post(f"{url}/acknowledge", headers=auth).status_code == 409
     closed = client.post(f"{url}/close", headers=auth).json()
     assert closed["status"] == "closed"

@@ -16,8 +16,12 @@ from guardrail.integrations.inbound.core.types import types
 from guardrail.integrations.outbound.pipelines import service as pipelines
 from guardrail.kit.context import Actor
 
-app = typer.Typer(help="Inbound integrations: create, list, revoke.", no_args_is_help=True)
-pipeline_app = typer.Typer(help="Pipelines guardrail may start.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inbound integrations: create, list, revoke (works on the store).", no_args_is_help=True
+)
+pipeline_app = typer.Typer(
+    help="Pipelines guardrail may start (works on the store).", no_args_is_help=True
+)
 _ACTOR = Actor.system("cli")
 
 

@@ -72,6 +72,7 @@ def _out(row: Incident, service: str | None) -> IncidentOut:
         acknowledged_by=row.acknowledged_by,
         mitigated_at=row.mitigated_at,
         resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
         closed_at=row.closed_at,
         url=paging.incident_url(row.id),
     )

@@ -144,6 +144,8 @@ class IncidentOut(BaseModel):
     acknowledged_by: str | None
     mitigated_at: datetime | None
     resolved_at: datetime | None
+    # Who resolved it: a person or token, `slack:<handle>`, or `alerts` when its alerts resolved.
+    resolved_by: str | None
     closed_at: datetime | None
     url: str
 
