@@ -62,8 +62,8 @@ def parse(body: bytes) -> IncidentPress | None:
 def act(db: Database, press: IncidentPress, request_id: str) -> dict[str, Any]:
     """Acknowledge or resolve the incident; the reply Slack shows in the channel.
 
-    A press by a linked Slack user is recorded as that person (``slack:<handle>``, with the
-    person's id on the audit record); an unlinked user, where allowed, as
+    A press by a linked Slack user is recorded as that person (``slack:<handle>``, the actor's
+    name everywhere it is written); an unlinked user, where allowed, as
     ``slack:<username> (unlinked <user id>)`` so nobody can pass for a person by their Slack name.
     """
     try:
@@ -86,7 +86,7 @@ def act(db: Database, press: IncidentPress, request_id: str) -> dict[str, Any]:
                 person_id=person.id if person is not None else None,
                 request_id=request_id,
             )
-            _apply(session, actor, press, by)
+            _apply(session, actor, press)
     except GuardrailError as exc:
         return interaction_reply(f"Not done: {exc.detail}", ephemeral=True)
     verb = "acknowledged" if press.action == "acknowledge" else "resolved"
@@ -101,7 +101,8 @@ def incidents_service() -> Any:
         return None
 
 
-def _apply(session: Any, actor: Actor, press: IncidentPress, by: str) -> None:
+def _apply(session: Any, actor: Actor, press: IncidentPress) -> None:
+    by = actor.name
     action = getattr(incidents_service(), press.action, None)
     if action is not None:
         action(session, actor, press.incident_id, via="slack", by=by)
